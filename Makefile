@@ -1,0 +1,39 @@
+# StreamView — the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: venv test unit integration lint demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+lint: venv
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src/domain src/application
+
+unit: venv
+	$(BIN)/pytest -m unit -q
+
+integration: venv
+	$(BIN)/pytest -m integration -q
+
+test: lint
+	$(BIN)/pytest -q
+
+demo: venv
+	@echo "make demo: not yet (issue 9); meanwhile: $(BIN)/streamview demo --in-memory"
+
+bench: venv
+	@echo "make bench: not yet (issue 10)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,79 @@
+"""In-memory stand-ins for the outside world: dead letters, metrics, spans, the topic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from application.ports import ConsumerState
+from domain.batch import BatchResult
+from domain.records import RawRecord, Rejected
+
+
+class MemoryDeadLetters:
+    def __init__(self) -> None:
+        self.sent: list[Rejected] = []
+
+    async def publish(self, letters: Sequence[Rejected]) -> None:
+        self.sent.extend(letters)
+
+
+class MemoryMetrics:
+    """Counts what CONTRACT §6 counts, readable by tests."""
+
+    def __init__(self) -> None:
+        self.events: Counter[str] = Counter()
+        self.duplicates = 0
+        self.out_of_order: Counter[str] = Counter()
+        self.dead_letters: Counter[str] = Counter()
+        self.stashed = 0
+        self.writes: list[float] = []
+
+    def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
+        self.events.update(result.tally.applied)
+        self.duplicates += result.tally.duplicates
+        self.out_of_order["late"] += result.tally.late
+        self.out_of_order["gap"] += result.tally.gaps
+        self.dead_letters.update(r.reason.value for r in rejected)
+        self.stashed += result.stash_delta
+
+    def write_observed(self, seconds: float) -> None:
+        self.writes.append(seconds)
+
+
+class NullSpans:
+    @contextmanager
+    def span(self, name: str, **attributes: Any) -> Iterator[None]:
+        yield None
+
+
+class MemoryTopic:
+    """An append-only partitioned log standing in for a Kafka topic."""
+
+    def __init__(self, name: str, partitions: int = 1) -> None:
+        self.name = name
+        self._logs: list[list[RawRecord]] = [[] for _ in range(partitions)]
+
+    def append(self, key: bytes, value: bytes, headers: tuple[tuple[str, bytes], ...]) -> RawRecord:
+        partition = hash(key) % len(self._logs)
+        log = self._logs[partition]
+        record = RawRecord(self.name, partition, len(log), key, value, headers)
+        log.append(record)
+        return record
+
+    def read(self, partition: int, offset: int, limit: int) -> list[RawRecord]:
+        return self._logs[partition][offset : offset + limit]
+
+    @property
+    def partitions(self) -> int:
+        return len(self._logs)
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        return {p: len(log) for p, log in enumerate(self._logs)}
+
+
+class FixedStatus:
+    def __init__(self, state: ConsumerState = ConsumerState.STARTING) -> None:
+        self.state = state

@@ -1,0 +1,124 @@
+"""In-memory view store: the same semantics as the Postgres one, for tests and the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from application.ports import (
+    BatchWrite,
+    ListQuery,
+    OrderDetail,
+    SortField,
+)
+from domain.batch import OrderSnapshot
+from domain.projection import OrderLine, OrderView
+from domain.records import Envelope
+
+T = TypeVar("T")
+
+_SORT_ATTRIBUTE = {
+    SortField.UPDATED_AT: "updated_at",
+    SortField.CREATED_AT: "created_at",
+    SortField.TOTAL_GROSS: "total_gross",
+    SortField.ORDER_ID: "order_id",
+}
+
+
+class _Tables:
+    def __init__(self) -> None:
+        self.views: dict[str, OrderView] = {}
+        self.projected_at: dict[str, datetime] = {}
+        self.lines: dict[str, dict[int, OrderLine]] = {}
+        self.stash: dict[str, dict[int, Envelope]] = {}
+        self.positions: dict[tuple[str, str, int], int] = {}
+
+
+class _Transaction:
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
+        t = self._tables
+        return {
+            order_id: OrderSnapshot(t.views.get(order_id), dict(t.stash.get(order_id, {})))
+            for order_id in order_ids
+            if order_id in t.views or t.stash.get(order_id)
+        }
+
+    async def save(self, write: BatchWrite) -> None:
+        t, now = self._tables, datetime.now(UTC)
+        for view in write.result.views:
+            current = t.views.get(view.order_id)
+            # The same guard as the SQL upsert: a view never moves backwards.
+            if current is None or current.last_event_sequence < view.last_event_sequence:
+                t.views[view.order_id] = view
+                t.projected_at[view.order_id] = now
+        for line in write.result.new_lines:
+            t.lines.setdefault(line.order_id, {}).setdefault(line.line_no, line)
+        for order_id, seq in write.result.released:
+            t.stash.get(order_id, {}).pop(seq, None)
+        for envelope in write.result.stashed:
+            t.stash.setdefault(envelope.order_id, {}).setdefault(envelope.sequence, envelope)
+        for p in write.positions:
+            key = (write.consumer_group, p.topic, p.partition)
+            t.positions[key] = max(t.positions.get(key, 0), p.next_offset)
+
+
+class MemoryViewStore:
+    """Implements ViewStore and OrderReader."""
+
+    def __init__(self) -> None:
+        self._tables = _Tables()
+        self._lock = asyncio.Lock()
+
+    async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:
+        async with self._lock:
+            scratch = copy.deepcopy(self._tables)
+            result = await work(_Transaction(scratch))
+            self._tables = scratch  # commit: all or nothing
+            return result
+
+    async def positions(self, consumer_group: str, topic: str) -> dict[int, int]:
+        return {
+            partition: offset
+            for (group, t, partition), offset in self._tables.positions.items()
+            if group == consumer_group and t == topic
+        }
+
+    async def stashed_count(self) -> int:
+        return sum(len(s) for s in self._tables.stash.values())
+
+    async def get_order(self, order_id: str) -> OrderDetail | None:
+        view = self._tables.views.get(order_id)
+        if view is None:
+            return None
+        lines = self._tables.lines.get(order_id, {})
+        return OrderDetail(view, tuple(lines[n] for n in sorted(lines)))
+
+    async def list_orders(self, query: ListQuery) -> list[OrderView]:
+        f, attribute = query.filters, _SORT_ATTRIBUTE[query.sort.field]
+        rows = [
+            v
+            for v in self._tables.views.values()
+            if (not f.statuses or v.status in f.statuses)
+            and (f.customer_id is None or v.customer_id == f.customer_id)
+            and (f.updated_from is None or f.updated_from <= v.updated_at)
+            and (f.updated_to is None or v.updated_at < f.updated_to)
+        ]
+
+        def key(v: OrderView) -> tuple[object, str]:
+            return (getattr(v, attribute), v.order_id)
+
+        keyset = query.keyset
+        backwards = keyset is not None and keyset.backwards
+        descending = query.sort.descending != backwards
+        rows.sort(key=key, reverse=descending)
+        if keyset is not None:
+            bound = (keyset.value, keyset.order_id)
+            rows = [v for v in rows if (key(v) < bound if descending else key(v) > bound)]
+        page = rows[query.offset : query.offset + query.limit]
+        return page[::-1] if backwards else page

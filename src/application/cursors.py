@@ -1,0 +1,125 @@
+"""Opaque, signed keyset cursors: the client can carry them, not forge them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+
+from application.ports import Keyset, Sort, SortField, SortValue
+
+
+class CursorError(ValueError):
+    pass
+
+
+class _Payload(msgspec.Struct, frozen=True, array_like=True):
+    sort: str
+    value: str
+    order_id: str
+    backwards: bool
+    page: int
+
+
+class Cursor(msgspec.Struct, frozen=True):
+    sort: Sort
+    keyset: Keyset
+    page: int
+
+
+class CursorCodec:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder(_Payload)
+
+    def encode(self, cursor: Cursor) -> str:
+        payload = _Payload(
+            str(cursor.sort),
+            _value_text(cursor.keyset.value),
+            cursor.keyset.order_id,
+            cursor.keyset.backwards,
+            cursor.page,
+        )
+        body = self._encoder.encode(payload)
+        return f"{_b64(body)}.{_b64(self._sign(body))}"
+
+    def decode(self, token: str) -> Cursor:
+        try:
+            body_text, signature_text = token.split(".")
+            body = _unb64(body_text)
+            signature = _unb64(signature_text)
+        except ValueError:
+            raise CursorError("malformed cursor") from None
+        if not hmac.compare_digest(signature, self._sign(body)):
+            raise CursorError("cursor signature does not match (tampered or from another server)")
+        try:
+            payload = self._decoder.decode(body)
+            sort = parse_sort(payload.sort)
+            value = _parse_value(sort.field, payload.value)
+        except (msgspec.DecodeError, ValueError):
+            raise CursorError("malformed cursor") from None
+        if payload.page < 1:
+            raise CursorError("malformed cursor")
+        return Cursor(sort, Keyset(value, payload.order_id, payload.backwards), payload.page)
+
+    def _sign(self, body: bytes) -> bytes:
+        return hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
+
+
+def parse_sort(text: str) -> Sort:
+    descending = text.startswith("-")
+    try:
+        field = SortField(text[1:] if descending else text)
+    except ValueError:
+        known = ", ".join(f.value for f in SortField)
+        raise ValueError(
+            f"unknown sort key {text!r}; use one of {known}, '-' for descending"
+        ) from None
+    return Sort(field, descending)
+
+
+def sort_value(field: SortField, order: object) -> SortValue:
+    attribute = {
+        SortField.UPDATED_AT: "updated_at",
+        SortField.CREATED_AT: "created_at",
+        SortField.TOTAL_GROSS: "total_gross",
+        SortField.ORDER_ID: "order_id",
+    }[field]
+    value: SortValue = getattr(order, attribute)
+    return value
+
+
+def _value_text(value: SortValue) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _parse_value(field: SortField, text: str) -> SortValue:
+    if field in (SortField.UPDATED_AT, SortField.CREATED_AT):
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed
+    if field is SortField.TOTAL_GROSS:
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueError("bad amount") from None
+        if not amount.is_finite():
+            raise ValueError("bad amount")
+        return amount
+    return text
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not text.replace("-", "").replace("_", "").isalnum():
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

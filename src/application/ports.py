@@ -1,0 +1,155 @@
+"""What the use cases need from the outside world, named for the need, not the technology."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+
+from domain.batch import BatchResult, OrderSnapshot
+from domain.events import OrderStatus
+from domain.projection import OrderLine, OrderView
+from domain.records import Rejected
+
+T = TypeVar("T")
+
+
+# --- write side ---------------------------------------------------------------------------
+
+
+class Position(msgspec.Struct, frozen=True):
+    """The next offset to consume from one partition."""
+
+    topic: str
+    partition: int
+    next_offset: int
+
+
+class BatchWrite(msgspec.Struct, frozen=True):
+    consumer_group: str
+    result: BatchResult
+    positions: tuple[Position, ...]
+
+
+class ProjectionTransaction(Protocol):
+    async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
+        """Views and stashes of these orders, in one read; absent orders are left out."""
+        ...
+
+    async def save(self, write: BatchWrite) -> None:
+        """Store changed views, new lines, stash changes and positions together."""
+        ...
+
+
+class ViewStore(Protocol):
+    async def in_transaction(self, work: Callable[[ProjectionTransaction], Awaitable[T]]) -> T:
+        """Run `work` in one transaction; re-run it whole on transient failures."""
+        ...
+
+    async def positions(self, consumer_group: str, topic: str) -> dict[int, int]:
+        """Stored next offsets by partition for this group and topic."""
+        ...
+
+    async def stashed_count(self) -> int: ...
+
+
+class DeadLetterSink(Protocol):
+    async def publish(self, letters: Sequence[Rejected]) -> None:
+        """Return only once every letter is durably acknowledged."""
+        ...
+
+
+class ProjectionMetrics(Protocol):
+    def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None: ...
+
+    def write_observed(self, seconds: float) -> None: ...
+
+
+class Spans(Protocol):
+    def span(self, name: str, **attributes: Any) -> AbstractContextManager[Any]: ...
+
+
+# --- read side ----------------------------------------------------------------------------
+
+
+class SortField(StrEnum):
+    UPDATED_AT = "updatedAt"
+    CREATED_AT = "createdAt"
+    TOTAL_GROSS = "totalGross"
+    ORDER_ID = "orderId"
+
+
+SortValue = datetime | Decimal | str
+
+
+class Sort(msgspec.Struct, frozen=True):
+    field: SortField = SortField.UPDATED_AT
+    descending: bool = True
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.field.value}"
+
+
+class OrderFilters(msgspec.Struct, frozen=True):
+    statuses: tuple[OrderStatus, ...] = ()
+    customer_id: str | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+
+
+class Keyset(msgspec.Struct, frozen=True):
+    """Rows strictly after (or, `backwards`, strictly before) this (sort value, orderId)."""
+
+    value: SortValue
+    order_id: str
+    backwards: bool = False
+
+
+class ListQuery(msgspec.Struct, frozen=True):
+    filters: OrderFilters
+    sort: Sort
+    limit: int
+    offset: int = 0
+    keyset: Keyset | None = None
+
+
+class OrderDetail(msgspec.Struct, frozen=True):
+    view: OrderView
+    lines: tuple[OrderLine, ...]
+
+
+class OrderReader(Protocol):
+    async def get_order(self, order_id: str) -> OrderDetail | None: ...
+
+    async def list_orders(self, query: ListQuery) -> list[OrderView]:
+        """At most `limit` rows in display order (for `backwards`: the rows nearest the
+        keyset, still returned in display order)."""
+        ...
+
+
+# --- operations ---------------------------------------------------------------------------
+
+
+class ConsumerState(StrEnum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    REBUILDING = "REBUILDING"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+
+
+class ConsumerStatus(Protocol):
+    @property
+    def state(self) -> ConsumerState: ...
+
+
+class EndOffsets(Protocol):
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """The log end offset of every partition of `topic`."""
+        ...

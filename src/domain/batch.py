@@ -1,0 +1,109 @@
+"""A batch of accepted events applied to the orders it touches: policy, projection and stash.
+
+Pure: the caller loads the orders' snapshots, this decides everything in memory, the caller
+writes the result in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+import msgspec
+
+from domain.events import event_type
+from domain.projection import OrderLine, OrderView, project
+from domain.records import Envelope
+from domain.sequencing import Decision, decide, releasable
+
+
+class OrderSnapshot(msgspec.Struct):
+    """What the store knows of one order: its view (None before OrderCreated) and its stash."""
+
+    view: OrderView | None = None
+    stash: dict[int, Envelope] = msgspec.field(default_factory=dict)
+
+    @property
+    def last_sequence(self) -> int:
+        return 0 if self.view is None else self.view.last_event_sequence
+
+
+class BatchTally(msgspec.Struct):
+    applied: Counter[str] = msgspec.field(default_factory=Counter)
+    duplicates: int = 0
+    late: int = 0
+    gaps: int = 0
+
+    @property
+    def applied_total(self) -> int:
+        return sum(self.applied.values())
+
+
+class BatchResult(msgspec.Struct):
+    views: list[OrderView]
+    new_lines: list[OrderLine]
+    stashed: list[Envelope]
+    released: list[tuple[str, int]]
+    tally: BatchTally
+
+    @property
+    def stash_delta(self) -> int:
+        return len(self.stashed) - len(self.released)
+
+
+def apply_batch(
+    snapshots: Mapping[str, OrderSnapshot],
+    envelopes: Iterable[Envelope],
+    default_tax_rate: Decimal = Decimal(0),
+) -> BatchResult:
+    """Apply `envelopes` in delivery order to copies of `snapshots` (missing = new order)."""
+    views: dict[str, OrderView] = {}
+    lines: list[OrderLine] = []
+    stashed: dict[tuple[str, int], Envelope] = {}
+    released: list[tuple[str, int]] = []
+    tally = BatchTally()
+    stash_of: dict[str, dict[int, Envelope]] = {}
+    last_of: dict[str, OrderView | None] = {}
+
+    for envelope in envelopes:
+        order_id = envelope.order_id
+        if order_id not in last_of:
+            snapshot = snapshots.get(order_id) or OrderSnapshot()
+            last_of[order_id] = snapshot.view
+            stash_of[order_id] = dict(snapshot.stash)
+        view, stash = last_of[order_id], stash_of[order_id]
+        last = 0 if view is None else view.last_event_sequence
+
+        match decide(last, envelope.sequence, stash.keys()):
+            case Decision.DEDUP:
+                tally.duplicates += 1
+            case Decision.LATE:
+                tally.late += 1
+            case Decision.STASH:
+                tally.gaps += 1
+                stash[envelope.sequence] = envelope
+                stashed[(order_id, envelope.sequence)] = envelope
+            case Decision.APPLY:
+                for seq, ready in [(envelope.sequence, envelope), *_after(envelope, stash)]:
+                    projected = project(view, ready.event, seq, default_tax_rate)
+                    view = projected.view
+                    lines.extend(projected.new_lines)
+                    tally.applied[event_type(ready.event)] += 1
+                    if seq != envelope.sequence:
+                        del stash[seq]
+                        if stashed.pop((order_id, seq), None) is None:
+                            released.append((order_id, seq))
+                last_of[order_id] = views[order_id] = view  # type: ignore[assignment]
+
+    return BatchResult(
+        views=list(views.values()),
+        new_lines=lines,
+        stashed=list(stashed.values()),
+        released=released,
+        tally=tally,
+    )
+
+
+def _after(envelope: Envelope, stash: Mapping[int, Envelope]) -> list[tuple[int, Envelope]]:
+    return releasable(envelope.sequence, stash)

@@ -1,0 +1,128 @@
+"""Raw record -> accepted envelope or rejection with a CONTRACT §3 reason."""
+
+from __future__ import annotations
+
+import msgspec
+
+from domain.events import EVENT_TYPES, OrderCreated, OrderEvent, event_type
+from domain.records import Accepted, Decoded, DlqReason, Envelope, RawRecord, Rejected
+
+SUPPORTED_VERSIONS = frozenset({1})
+
+_event_decoder = msgspec.json.Decoder(OrderEvent)
+
+
+class _TypeProbe(msgspec.Struct):
+    """Only read when the full decode failed, to tell an unknown type from a bad body."""
+
+    type: object = None
+
+
+_probe_decoder = msgspec.json.Decoder(_TypeProbe)
+
+
+class _Reject(Exception):
+    def __init__(self, reason: DlqReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def decode_record(record: RawRecord) -> Decoded:
+    try:
+        return Accepted(record, _envelope(record))
+    except _Reject as rejection:
+        return Rejected(record, rejection.reason, rejection.detail)
+
+
+def _envelope(record: RawRecord) -> Envelope:
+    version = _version(record.header("x-event-version"))
+    event = _event(record.value)
+    sequence = _sequence(record.header("x-sequence"))
+    _check_key(record.key, event)
+    _check_first_event(event, sequence)
+    return Envelope(
+        event=event,
+        sequence=sequence,
+        version=version,
+        trace_id=_text(record.header("x-trace-id")),
+        traceparent=_text(record.header("traceparent")),
+    )
+
+
+def _version(raw: bytes | None) -> int:
+    if raw is None:
+        return 1
+    text = _text(raw)
+    if text is None or not text.strip().isdigit() or int(text) not in SUPPORTED_VERSIONS:
+        raise _Reject(
+            DlqReason.UNSUPPORTED_VERSION,
+            f"x-event-version {raw!r} is not supported (supported: "
+            f"{', '.join(map(str, sorted(SUPPORTED_VERSIONS)))})",
+        )
+    return int(text)
+
+
+def _event(value: bytes | None) -> OrderEvent:
+    if value is None:
+        raise _Reject(DlqReason.INVALID_JSON, "record has no value (tombstone)")
+    try:
+        event: OrderEvent = _event_decoder.decode(value)
+    except msgspec.ValidationError as error:
+        raise _classify(value, error) from None
+    except msgspec.DecodeError as error:
+        raise _Reject(DlqReason.INVALID_JSON, f"value is not valid JSON: {error}") from None
+    return event
+
+
+def _classify(value: bytes, error: msgspec.ValidationError) -> _Reject:
+    try:
+        declared = _probe_decoder.decode(value).type
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return _Reject(DlqReason.SCHEMA_VIOLATION, str(error))
+    if isinstance(declared, str) and declared not in EVENT_TYPES:
+        known = ", ".join(EVENT_TYPES)
+        return _Reject(DlqReason.UNKNOWN_TYPE, f"unknown event type {declared!r} (known: {known})")
+    return _Reject(DlqReason.SCHEMA_VIOLATION, str(error))
+
+
+def _sequence(raw: bytes | None) -> int:
+    if raw is None:
+        raise _Reject(DlqReason.MISSING_SEQUENCE, "header x-sequence is missing")
+    text = _text(raw)
+    if text is None or not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise _Reject(
+            DlqReason.INVALID_SEQUENCE,
+            f"header x-sequence must be a decimal integer >= 1, got {raw!r}",
+        )
+    return int(text)
+
+
+def _check_key(key: bytes | None, event: OrderEvent) -> None:
+    if key is None or key != event.order_id.encode():
+        raise _Reject(
+            DlqReason.KEY_MISMATCH,
+            f"record key {key!r} does not match orderId {event.order_id!r}",
+        )
+
+
+def _check_first_event(event: OrderEvent, sequence: int) -> None:
+    if sequence == 1 and not isinstance(event, OrderCreated):
+        raise _Reject(
+            DlqReason.FIRST_EVENT_NOT_CREATED,
+            f"x-sequence 1 must be OrderCreated, got {event_type(event)}",
+        )
+    if isinstance(event, OrderCreated) and sequence != 1:
+        raise _Reject(
+            DlqReason.INVALID_SEQUENCE,
+            f"OrderCreated must carry x-sequence 1, got {sequence}",
+        )
+
+
+def _text(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

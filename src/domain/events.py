@@ -1,0 +1,92 @@
+"""The events of `orders.events`, exactly as CONTRACT §1 describes their bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+
+# Prices are money: bounded so that every total fits comfortably in NUMERIC and in JSON clients.
+MAX_PRICE = Decimal("1000000000000000")
+
+
+class OrderStatus(StrEnum):
+    CREATED = "CREATED"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+def _check_price(price: Decimal) -> None:
+    if not price.is_finite() or price < 0 or price >= MAX_PRICE:
+        raise ValueError(f"price must be a non-negative decimal below {MAX_PRICE}")
+    if price.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("price must have at most 2 fractional digits")
+
+
+def _check_tax_rate(tax_rate: Decimal | None) -> None:
+    if tax_rate is not None and not (tax_rate.is_finite() and 0 <= tax_rate <= 1):
+        raise ValueError("taxRate must be a decimal fraction between 0 and 1")
+
+
+class Item(msgspec.Struct, frozen=True, rename="camel"):
+    item_id: Identifier
+    sku: Identifier
+    qty: Quantity
+    price: Decimal
+    tax_rate: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _check_price(self.price)
+        _check_tax_rate(self.tax_rate)
+
+
+class Event(msgspec.Struct, frozen=True, rename="camel", tag_field="type"):
+    event_id: Identifier
+    occurred_at: Timestamp
+    order_id: Identifier
+
+
+class OrderCreated(Event, frozen=True, tag="OrderCreated"):
+    customer_id: Identifier
+    currency: Currency
+    items: tuple[Item, ...]
+
+
+class OrderItemAdded(Event, frozen=True, tag="OrderItemAdded"):
+    item_id: Identifier
+    sku: Identifier
+    qty: Quantity
+    price: Decimal
+    tax_rate: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        _check_price(self.price)
+        _check_tax_rate(self.tax_rate)
+
+
+class OrderStatusChanged(Event, frozen=True, tag="OrderStatusChanged"):
+    status: OrderStatus
+
+
+OrderEvent = OrderCreated | OrderItemAdded | OrderStatusChanged
+
+EVENT_TYPES: dict[str, type[OrderCreated | OrderItemAdded | OrderStatusChanged]] = {
+    "OrderCreated": OrderCreated,
+    "OrderItemAdded": OrderItemAdded,
+    "OrderStatusChanged": OrderStatusChanged,
+}
+
+
+def event_type(event: OrderEvent) -> str:
+    """The `type` value of an event, as producers wrote it."""
+    return type(event).__struct_config__.tag  # type: ignore[return-value]

@@ -1,0 +1,168 @@
+"""The order view as a pure function of (state, event): CONTRACT §4, to the cent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+
+import msgspec
+
+from domain.events import OrderCreated, OrderEvent, OrderItemAdded, OrderStatus, OrderStatusChanged
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# Generous precision: qty (7 digits) x price (17 digits) x (1 + rate) never rounds before we do.
+_EXACT = Context(prec=80)
+
+
+class OrderLine(msgspec.Struct, frozen=True):
+    order_id: str
+    line_no: int
+    item_id: str
+    sku: str
+    qty: int
+    price: Decimal
+    tax_rate: Decimal
+    net_line_total: Decimal
+    gross_line_total: Decimal
+
+
+class OrderView(msgspec.Struct, frozen=True):
+    """One `orders_view` row, except `projected_at`, which only the writer knows."""
+
+    order_id: str
+    customer_id: str
+    status: OrderStatus
+    currency: str
+    total_net: Decimal
+    total_gross: Decimal
+    item_count: int
+    line_count: int
+    created_at: datetime
+    updated_at: datetime
+    last_event_sequence: int
+    last_event_id: str
+
+    @property
+    def dedup_event_id(self) -> str:
+        """The idempotency key stored with the row: the id of the last applied event."""
+        return self.last_event_id
+
+
+class Projected(msgspec.Struct, frozen=True):
+    view: OrderView
+    new_lines: tuple[OrderLine, ...]
+
+
+class ProjectionError(Exception):
+    """An event that the sequence policy let through but cannot apply (a bug, not bad input)."""
+
+
+def gross(net: Decimal, tax_rate: Decimal) -> Decimal:
+    """The one rounding rule: net x (1 + taxRate), half-even to the cent."""
+    return _EXACT.multiply(net, _EXACT.add(1, tax_rate)).quantize(CENT, ROUND_HALF_EVEN)
+
+
+def make_line(
+    order_id: str,
+    line_no: int,
+    item_id: str,
+    sku: str,
+    qty: int,
+    price: Decimal,
+    tax_rate: Decimal,
+) -> OrderLine:
+    net = _EXACT.multiply(price, qty).quantize(CENT)  # exact: price has at most 2 decimals
+    return OrderLine(
+        order_id=order_id,
+        line_no=line_no,
+        item_id=item_id,
+        sku=sku,
+        qty=qty,
+        price=price.quantize(CENT),
+        tax_rate=tax_rate,
+        net_line_total=net,
+        gross_line_total=gross(net, tax_rate),
+    )
+
+
+def project(
+    state: OrderView | None,
+    event: OrderEvent,
+    sequence: int,
+    default_tax_rate: Decimal = Decimal(0),
+) -> Projected:
+    """Apply one event that the sequence policy accepted."""
+    match event, state:
+        case OrderCreated(), None:
+            return _created(event, sequence, default_tax_rate)
+        case OrderItemAdded(), OrderView():
+            return _item_added(state, event, sequence, default_tax_rate)
+        case OrderStatusChanged(), OrderView():
+            view = msgspec.structs.replace(_touched(state, event, sequence), status=event.status)
+            return Projected(view, ())
+    raise ProjectionError(
+        f"cannot apply {type(event).__name__} seq {sequence} to "
+        f"{'a missing order' if state is None else 'an existing order'} {event.order_id!r}"
+    )
+
+
+def _created(event: OrderCreated, sequence: int, default_tax_rate: Decimal) -> Projected:
+    lines = tuple(
+        make_line(
+            event.order_id,
+            number,
+            item.item_id,
+            item.sku,
+            item.qty,
+            item.price,
+            default_tax_rate if item.tax_rate is None else item.tax_rate,
+        )
+        for number, item in enumerate(event.items, start=1)
+    )
+    view = OrderView(
+        order_id=event.order_id,
+        customer_id=event.customer_id,
+        status=OrderStatus.CREATED,
+        currency=event.currency,
+        total_net=sum((line.net_line_total for line in lines), ZERO),
+        total_gross=sum((line.gross_line_total for line in lines), ZERO),
+        item_count=sum(line.qty for line in lines),
+        line_count=len(lines),
+        created_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        last_event_sequence=sequence,
+        last_event_id=event.event_id,
+    )
+    return Projected(view, lines)
+
+
+def _item_added(
+    state: OrderView, event: OrderItemAdded, sequence: int, default_tax_rate: Decimal
+) -> Projected:
+    line = make_line(
+        state.order_id,
+        state.line_count + 1,
+        event.item_id,
+        event.sku,
+        event.qty,
+        event.price,
+        default_tax_rate if event.tax_rate is None else event.tax_rate,
+    )
+    view = msgspec.structs.replace(
+        _touched(state, event, sequence),
+        total_net=state.total_net + line.net_line_total,
+        total_gross=state.total_gross + line.gross_line_total,
+        item_count=state.item_count + line.qty,
+        line_count=line.line_no,
+    )
+    return Projected(view, (line,))
+
+
+def _touched(state: OrderView, event: OrderEvent, sequence: int) -> OrderView:
+    return msgspec.structs.replace(
+        state,
+        updated_at=event.occurred_at,
+        last_event_sequence=sequence,
+        last_event_id=event.event_id,
+    )
