@@ -1,0 +1,74 @@
+"""Every STREAMVIEW_* setting, read from the environment once and validated at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+PREFIX = "STREAMVIEW_"
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    backend: Literal["postgres", "memory"] = "postgres"
+    database_url: str = "postgresql://streamview@127.0.0.1:5432/streamview"
+    db_pool_min: Positive = 2
+    db_pool_max: Positive = 10
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic: str = "orders.events"
+    dlq_topic: str = "orders.events.dlq"
+    consumer_group: str = "streamview-orders"
+    default_tax_rate: Decimal = Decimal(0)
+    batch_max_records: Positive = 2000
+    batch_max_wait_ms: Positive = 100
+    http_host: str = "0.0.0.0"
+    http_port: Port = 8080
+    http_workers: Positive = 1
+    metrics_port: Port = 9108
+    ops_jwt_secret: str = "streamview-dev-secret-change-me"
+    ops_jwt_public_key_file: str | None = None
+    cursor_secret: str = "streamview-dev-cursor-secret"
+    allow_rebuild: bool = True
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {
+            name[len(PREFIX) :].lower(): value
+            for name, value in environ.items()
+            if name.startswith(PREFIX) and name[len(PREFIX) :].lower() in cls.__struct_fields__
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as error:
+            raise SettingsError(_explain(error)) from None
+
+    def __post_init__(self) -> None:
+        if not (self.default_tax_rate.is_finite() and 0 <= self.default_tax_rate <= 1):
+            raise ValueError("default_tax_rate must be between 0 and 1")
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("db_pool_min must not exceed db_pool_max")
+
+    def as_dict(self) -> dict[str, Any]:
+        return msgspec.structs.asdict(self)
+
+
+def _explain(error: msgspec.ValidationError) -> str:
+    message = str(error)
+    if "`$." in message:
+        field = message.rsplit("`$.", 1)[1].rstrip("`")
+        return f"invalid {PREFIX}{field.upper()}: {message.rsplit(' - at', 1)[0]}"
+    return f"invalid settings: {message}"
