@@ -153,3 +153,11 @@ class EndOffsets(Protocol):
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The log end offset of every partition of `topic`."""
         ...
+
+
+class ReadinessProbe(Protocol):
+    name: str
+
+    async def problem(self) -> str | None:
+        """None when the dependency answers and is usable, else why not."""
+        ...

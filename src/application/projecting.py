@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -78,6 +79,8 @@ class ProjectBatch:
             return result
 
         with self._spans.span("upsert", orders=len(order_ids)):
+            started = time.perf_counter()
             result = await self._store.in_transaction(work)
+            self._metrics.write_observed(time.perf_counter() - started)
         self._metrics.batch_projected(result, rejected)
         return BatchOutcome(result, rejected, positions)
