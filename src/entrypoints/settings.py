@@ -35,7 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     http_port: Port = 8080
     http_workers: Positive = 1
     metrics_port: Port = 9108
-    ops_jwt_secret: str = "streamview-dev-secret-change-me"
+    ops_jwt_secret: str = "streamview-local-dev-secret-change-me-in-production"
     ops_jwt_public_key_file: str | None = None
     cursor_secret: str = "streamview-dev-cursor-secret"
     allow_rebuild: bool = True

@@ -8,8 +8,17 @@ import click
 
 # Each module defines a click command or group named `command`.
 _COMMAND_MODULES = (
-    "entrypoints.cli.demo",
     "entrypoints.cli.stack",
+    "entrypoints.cli.migrate",
+    "entrypoints.cli.run",
+    "entrypoints.cli.consume",
+    "entrypoints.cli.serve",
+    "entrypoints.cli.produce",
+    "entrypoints.cli.token",
+    "entrypoints.cli.rebuild",
+    "entrypoints.cli.demo",
+    "entrypoints.cli.bench",
+    "entrypoints.cli.schemas",
 )
 
 
