@@ -29,8 +29,9 @@ integration: venv
 test: lint
 	$(BIN)/pytest -q
 
+# DEMO_ARGS, e.g. make demo DEMO_ARGS="--orders 5000 --duration 60"
 demo: venv
-	@echo "make demo: not yet (issue 9); meanwhile: $(BIN)/streamview demo --in-memory"
+	$(BIN)/streamview demo $(DEMO_ARGS)
 
 bench: venv
 	@echo "make bench: not yet (issue 10)"

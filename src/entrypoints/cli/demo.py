@@ -1,6 +1,9 @@
-"""`streamview demo`: see StreamView work, in memory or on the real local stack."""
+"""`streamview demo`: see StreamView work, on the real local stack or all in memory."""
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -11,20 +14,49 @@ from entrypoints.generator import GeneratorOptions
 @click.option(
     "--in-memory", is_flag=True, help="No Kafka, no Postgres: everything in this process."
 )
-@click.option("--orders", default=2000, show_default=True, help="Orders in the backlog.")
-@click.option("--rate", default=5.0, show_default=True, help="Live events per second after it.")
+@click.option("--orders", default=20_000, show_default=True, help="Orders in the backlog.")
+@click.option("--rate", default=20.0, show_default=True, help="Live events per second after it.")
 @click.option("--port", default=8080, show_default=True, help="HTTP port of the API.")
+@click.option("--duration", type=float, default=None, help="Stop after this many live seconds.")
+@click.option("--use-existing", is_flag=True, help="Use STREAMVIEW_* Kafka/Postgres, no stack up.")
 @click.option("--seed", default=42, show_default=True, help="Random seed of the generator.")
-def command(in_memory: bool, orders: int, rate: float, port: int, seed: int) -> None:
-    """Serve the API over generated demo orders.
+def command(
+    in_memory: bool,
+    orders: int,
+    rate: float,
+    port: int,
+    duration: float | None,
+    use_existing: bool,
+    seed: int,
+) -> None:
+    """Run StreamView over demo orders and print where to look.
+
+    Without --in-memory this is `make demo`: it starts Kafka and PostgreSQL locally,
+    migrates, runs worker + API, publishes a backlog and then a live trickle.
 
     \b
     Examples:
-      streamview demo --in-memory
+      streamview demo                         # the real thing (what `make demo` runs)
+      streamview demo --duration 30           # bounded run, then stops everything
+      streamview demo --in-memory             # no Java, no Postgres
       curl 'localhost:8080/orders?pageSize=5'
     """
     if not in_memory:
-        raise click.UsageError("the real-stack demo is `make demo`; use --in-memory here")
+        from entrypoints.demo import DemoOptions, run_demo
+
+        options = DemoOptions(
+            orders=orders,
+            rate=rate,
+            port=port,
+            duration=duration,
+            use_existing=use_existing,
+            log_dir=Path.cwd() if Path.cwd().joinpath("pyproject.toml").exists() else Path("/tmp"),
+        )
+        raise SystemExit(run_demo(options))
+    _in_memory(orders, rate, port, seed)
+
+
+def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container

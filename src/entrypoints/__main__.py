@@ -1,0 +1,5 @@
+"""`python -m entrypoints` is `streamview`."""
+
+from entrypoints.cli import main
+
+main()
