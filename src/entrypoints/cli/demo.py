@@ -50,7 +50,7 @@ def command(
             port=port,
             duration=duration,
             use_existing=use_existing,
-            log_dir=Path.cwd() if Path.cwd().joinpath("pyproject.toml").exists() else Path("/tmp"),
+            log_dir=Path(tempfile.gettempdir()),
         )
         raise SystemExit(run_demo(options))
     _in_memory(orders, rate, port, seed)
