@@ -1,4 +1,4 @@
-"""Is a TCP port free, and if not, which process listens on it (read from /proc, no tools needed)."""
+"""Is a TCP port free, and if not, which process listens on it (read from /proc, no tools)."""
 
 from __future__ import annotations
 

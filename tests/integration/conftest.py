@@ -1,0 +1,190 @@
+"""Real Kafka and PostgreSQL for tests/integration, started once per test session.
+
+By default the fixtures run the project's own local stack (docs/local-stack.md) on ports and
+a state dir of its own, so it never collides with a developer's `streamview stack up`:
+Kafka 127.0.0.1:19092 (controller 19093), PostgreSQL 127.0.0.1:15432, state in
+<default state dir>-test. Ports and state dir can be moved with STREAMVIEW_TEST_KAFKA_PORT,
+STREAMVIEW_TEST_POSTGRES_PORT and STREAMVIEW_TEST_STATE_DIR. A test stack already running
+there is reused. Test sessions running at the same time share it, and the last one to finish
+stops what test sessions started; a test stack started by hand is left running.
+
+With STREAMVIEW_TEST_STACK=containers the same fixtures use Docker through testcontainers
+(and skip, saying why, when no Docker engine answers).
+
+Fixtures for tests:
+- stack_endpoints (session): .kafka_bootstrap, .admin_database_url (a superuser's URL).
+- database_url: URL of a new empty database, dropped WITH (FORCE) after the test.
+- new_topic: new_topic(partitions=1) -> name; creates <name> and <name>.dlq, usable at once
+  (every partition has a leader), both deleted after the test.
+- group_id: a consumer group id no other test uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from entrypoints.localstack import LocalStack, StackConfig, kafka_admin
+from entrypoints.localstack.config import (
+    ENV_CACHE_DIR,
+    ENV_KAFKA_VERSION,
+    default_state_dir,
+)
+from entrypoints.localstack.sharing import shared_stack
+
+ENV_TEST_STACK = "STREAMVIEW_TEST_STACK"
+ENV_TEST_STATE_DIR = "STREAMVIEW_TEST_STATE_DIR"
+ENV_TEST_KAFKA_PORT = "STREAMVIEW_TEST_KAFKA_PORT"
+ENV_TEST_POSTGRES_PORT = "STREAMVIEW_TEST_POSTGRES_PORT"
+TEST_KAFKA_PORT = 19092
+TEST_POSTGRES_PORT = 15432
+KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"
+POSTGRES_IMAGE = "postgres:16"
+
+_THIS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration is an integration test (`pytest -m integration`)."""
+    for item in items:
+        if _THIS_DIR in item.path.parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@dataclass(frozen=True)
+class StackEndpoints:
+    kafka_bootstrap: str
+    admin_database_url: str
+
+
+def _uses_containers() -> bool:
+    return os.environ.get(ENV_TEST_STACK, "local") == "containers"
+
+
+def integration_stack_config() -> StackConfig:
+    """The test stack's settings: only the jar cache and Kafka version follow the developer's
+    environment; ports and state dir never do, so a developer's own stack is left alone."""
+    shared = {
+        key: value
+        for key, value in os.environ.items()
+        if key in (ENV_CACHE_DIR, ENV_KAFKA_VERSION, "XDG_CACHE_HOME")
+    }
+    # Beside the developer's default state dir (never STREAMVIEW_STATE_DIR itself).
+    xdg_only = {"XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", "")}
+    default_dir = default_state_dir(xdg_only, as_root=os.geteuid() == 0)
+    state_dir = os.environ.get(ENV_TEST_STATE_DIR) or f"{default_dir}-test"
+    kafka_port = int(os.environ.get(ENV_TEST_KAFKA_PORT, TEST_KAFKA_PORT))
+    return StackConfig.from_env(
+        env=shared,
+        state_dir=Path(state_dir),
+        kafka_port=kafka_port,
+        kafka_controller_port=kafka_port + 1,
+        postgres_port=int(os.environ.get(ENV_TEST_POSTGRES_PORT, TEST_POSTGRES_PORT)),
+        topic_partitions=1,
+    )
+
+
+def _report(message: str) -> None:
+    print(f"[test stack] {message}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    """The local test stack, up for the whole session (skipped in containers mode).
+
+    Shared with other test sessions running at the same time: the last one to finish stops
+    what test sessions started; a test stack started by hand is left running.
+    """
+    if _uses_containers():
+        pytest.skip(f"{ENV_TEST_STACK}=containers: the local stack is not used")
+    stack = LocalStack(integration_stack_config(), report=_report)
+    with shared_stack(stack):
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def stack_endpoints(request: pytest.FixtureRequest) -> Iterator[StackEndpoints]:
+    if _uses_containers():
+        yield from _container_endpoints()
+        return
+    stack: LocalStack = request.getfixturevalue("local_stack")
+    yield StackEndpoints(stack.config.kafka_bootstrap, stack.config.database_url)
+
+
+def _container_endpoints() -> Iterator[StackEndpoints]:
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception as error:  # DockerException, connection errors, missing package
+        pytest.skip(
+            f"{ENV_TEST_STACK}=containers but no Docker engine answers ({error}); "
+            f"unset {ENV_TEST_STACK} to use the local stack instead"
+        )
+    try:  # testcontainers >= 4.13 moved the modules under `community`
+        from testcontainers.community.kafka import KafkaContainer
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+    kafka = KafkaContainer(KAFKA_IMAGE).with_kraft()
+    postgres = PostgresContainer(
+        POSTGRES_IMAGE,
+        username="streamview",
+        password="streamview",
+        dbname="streamview",
+        driver=None,  # a plain postgresql:// URL, as psycopg 3 wants
+    )
+    with kafka, postgres:
+        yield StackEndpoints(kafka.get_bootstrap_server(), postgres.get_connection_url())
+
+
+@pytest.fixture
+def database_url(stack_endpoints: StackEndpoints) -> Iterator[str]:
+    """A new, empty database for one test; dropped afterwards even if connections remain."""
+    name = f"sv_test_{uuid.uuid4().hex[:12]}"
+    admin_url = stack_endpoints.admin_database_url
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def new_topic(stack_endpoints: StackEndpoints) -> Iterator[Callable[..., str]]:
+    """Factory for topics unique to the test, each with its .dlq; all deleted afterwards."""
+    created: list[str] = []
+
+    def make(partitions: int = 1) -> str:
+        name = f"test.{uuid.uuid4().hex[:12]}"
+        topics = {name: partitions, f"{name}.dlq": partitions}
+        problems = kafka_admin.create_topics(stack_endpoints.kafka_bootstrap, topics)
+        if problems:
+            raise RuntimeError(f"creating test topics failed: {problems}")
+        created.extend(topics)
+        return name
+
+    yield make
+    if created:
+        # Best effort: a topic left behind costs a little disk in the test state dir, no more.
+        with contextlib.suppress(Exception):
+            kafka_admin.delete_topics(stack_endpoints.kafka_bootstrap, created)
+
+
+@pytest.fixture
+def group_id() -> str:
+    return f"sv-test-{uuid.uuid4().hex[:12]}"
