@@ -29,8 +29,9 @@ class BatchOutcome(msgspec.Struct, frozen=True):
 
     @property
     def records(self) -> int:
+        """Records in the batch: each got exactly one decision (a released event got two)."""
         t = self.result.tally
-        return t.applied_total + t.duplicates + t.late + t.gaps + len(self.rejected)
+        return t.applied_total - t.released + t.duplicates + t.late + t.gaps + len(self.rejected)
 
 
 def next_positions(records: Sequence[RawRecord]) -> tuple[Position, ...]:

@@ -34,6 +34,9 @@ class BatchTally(msgspec.Struct):
     duplicates: int = 0
     late: int = 0
     gaps: int = 0
+    # Applied from the stash once the gap closed: counted in `gaps` when it arrived and in
+    # `applied` now, so the record count is applied - released + duplicates + late + gaps.
+    released: int = 0
 
     @property
     def applied_total(self) -> int:
@@ -91,6 +94,7 @@ def apply_batch(
                     lines.extend(projected.new_lines)
                     tally.applied[event_type(ready.event)] += 1
                     if seq != envelope.sequence:
+                        tally.released += 1
                         del stash[seq]
                         if stashed.pop((order_id, seq), None) is None:
                             released.append((order_id, seq))

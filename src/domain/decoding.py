@@ -8,6 +8,7 @@ from domain.events import EVENT_TYPES, OrderCreated, OrderEvent, event_type
 from domain.records import Accepted, Decoded, DlqReason, Envelope, RawRecord, Rejected
 
 SUPPORTED_VERSIONS = frozenset({1})
+MAX_SEQUENCE = 2**63 - 1  # last_event_sequence is a BIGINT
 
 _event_decoder = msgspec.json.Decoder(OrderEvent)
 
@@ -53,14 +54,14 @@ def _envelope(record: RawRecord) -> Envelope:
 def _version(raw: bytes | None) -> int:
     if raw is None:
         return 1
-    text = _text(raw)
-    if text is None or not text.strip().isdigit() or int(text) not in SUPPORTED_VERSIONS:
+    version = _positive_int(raw)
+    if version is None or version not in SUPPORTED_VERSIONS:
         raise _Reject(
             DlqReason.UNSUPPORTED_VERSION,
-            f"x-event-version {raw!r} is not supported (supported: "
+            f"x-event-version {_shown(raw)} is not supported (supported: "
             f"{', '.join(map(str, sorted(SUPPORTED_VERSIONS)))})",
         )
-    return int(text)
+    return version
 
 
 def _event(value: bytes | None) -> OrderEvent:
@@ -89,20 +90,30 @@ def _classify(value: bytes, error: msgspec.ValidationError) -> _Reject:
 def _sequence(raw: bytes | None) -> int:
     if raw is None:
         raise _Reject(DlqReason.MISSING_SEQUENCE, "header x-sequence is missing")
-    text = _text(raw)
-    if text is None or not text.isascii() or not text.isdigit() or int(text) < 1:
+    sequence = _positive_int(raw)
+    if sequence is None:
         raise _Reject(
             DlqReason.INVALID_SEQUENCE,
-            f"header x-sequence must be a decimal integer >= 1, got {raw!r}",
+            f"header x-sequence must be a decimal integer from 1 to {MAX_SEQUENCE}, "
+            f"got {_shown(raw)}",
         )
-    return int(text)
+    return sequence
+
+
+def _positive_int(raw: bytes) -> int | None:
+    """ASCII digits only, 1..MAX_SEQUENCE: int() alone would accept '²' or ' 1' and raise
+    (not reject) on thousands of digits, and a sequence must fit a BIGINT column."""
+    if not raw.isdigit() or len(raw) > len(str(MAX_SEQUENCE)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_SEQUENCE else None
 
 
 def _check_key(key: bytes | None, event: OrderEvent) -> None:
     if key is None or key != event.order_id.encode():
         raise _Reject(
             DlqReason.KEY_MISMATCH,
-            f"record key {key!r} does not match orderId {event.order_id!r}",
+            f"record key {_shown(key)} does not match orderId {event.order_id!r}",
         )
 
 
@@ -126,3 +137,9 @@ def _text(raw: bytes | None) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _shown(raw: bytes | None, limit: int = 80) -> str:
+    """A header or key as it goes into x-dlq-detail: readable, and short whatever was sent."""
+    shown = repr(raw[:limit] if raw is not None else raw)
+    return shown if raw is None or len(raw) <= limit else f"{shown}... ({len(raw)} bytes)"

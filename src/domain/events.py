@@ -16,6 +16,34 @@ Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 # Prices are money: bounded so that every total fits comfortably in NUMERIC and in JSON clients.
 MAX_PRICE = Decimal("1000000000000000")
+# A rate like "1E-20001" would overflow NUMERIC (poisoning every batch that carries it) and a
+# very long one could round inside the gross computation before the cent rounding.
+MAX_TAX_RATE_DIGITS = 12
+
+# What the published JSON Schema says of the decimals (msgspec has no bounds for Decimal, so
+# __post_init__ enforces them; the schema exporter adds that a JSON number is accepted too).
+Price = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description="Non-negative amount, at most 2 fractional digits, as a string or number",
+        extra_json_schema={
+            "pattern": r"^[0-9]{1,15}(\.[0-9]{1,2})?$",
+            "minimum": 0,
+            "exclusiveMaximum": int(MAX_PRICE),
+        },
+    ),
+]
+TaxRate = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description="Decimal fraction from 0 to 1; absent means the configured default rate",
+        extra_json_schema={
+            "pattern": r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$",
+            "minimum": 0,
+            "maximum": 1,
+        },
+    ),
+]
 
 
 class OrderStatus(StrEnum):
@@ -34,16 +62,20 @@ def _check_price(price: Decimal) -> None:
 
 
 def _check_tax_rate(tax_rate: Decimal | None) -> None:
-    if tax_rate is not None and not (tax_rate.is_finite() and 0 <= tax_rate <= 1):
+    if tax_rate is None:
+        return
+    if not (tax_rate.is_finite() and 0 <= tax_rate <= 1):
         raise ValueError("taxRate must be a decimal fraction between 0 and 1")
+    if tax_rate.as_tuple().exponent < -MAX_TAX_RATE_DIGITS:  # type: ignore[operator]
+        raise ValueError(f"taxRate must have at most {MAX_TAX_RATE_DIGITS} fractional digits")
 
 
 class Item(msgspec.Struct, frozen=True, rename="camel"):
     item_id: Identifier
     sku: Identifier
     qty: Quantity
-    price: Decimal
-    tax_rate: Decimal | None = None
+    price: Price
+    tax_rate: TaxRate | None = None
 
     def __post_init__(self) -> None:
         _check_price(self.price)
@@ -66,8 +98,8 @@ class OrderItemAdded(Event, frozen=True, tag="OrderItemAdded"):
     item_id: Identifier
     sku: Identifier
     qty: Quantity
-    price: Decimal
-    tax_rate: Decimal | None = None
+    price: Price
+    tax_rate: TaxRate | None = None
 
     def __post_init__(self) -> None:
         _check_price(self.price)

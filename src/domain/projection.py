@@ -72,6 +72,8 @@ def make_line(
     price: Decimal,
     tax_rate: Decimal,
 ) -> OrderLine:
+    # "-0" is a valid non-negative price or rate; a view must never show "-0.00".
+    price, tax_rate = price.copy_abs(), tax_rate.copy_abs()
     net = _EXACT.multiply(price, qty).quantize(CENT)  # exact: price has at most 2 decimals
     return OrderLine(
         order_id=order_id,

@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     default_tax_rate: Decimal = Decimal(0)
     batch_max_records: Positive = 2000
     batch_max_wait_ms: Positive = 100
+    retry_backoff_max_ms: Positive = 30000
+    lag_refresh_ms: Positive = 5000
     http_host: str = "0.0.0.0"
     http_port: Port = 8080
     http_workers: Positive = 1
@@ -58,9 +60,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         if not (self.default_tax_rate.is_finite() and 0 <= self.default_tax_rate <= 1):
-            raise ValueError("default_tax_rate must be between 0 and 1")
+            raise ValueError("STREAMVIEW_DEFAULT_TAX_RATE must be between 0 and 1")
         if self.db_pool_min > self.db_pool_max:
-            raise ValueError("db_pool_min must not exceed db_pool_max")
+            raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
 
     def as_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)

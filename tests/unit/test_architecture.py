@@ -1,0 +1,77 @@
+"""Imports point inwards: the domain is pure, the application knows no adapter technology."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+# What each layer may import besides the standard library, by top-level package. An allowlist,
+# so that any new technology in these layers is a deliberate decision made here. Logging is
+# cross-cutting (STYLE: loguru with bound context), not an adapter.
+ALLOWED = {
+    "domain": {"msgspec", "domain"},
+    "application": {"msgspec", "loguru", "domain", "application"},
+}
+
+
+def imported_packages(source: str) -> set[str]:
+    """Top-level packages a module imports (relative imports stay in its own package)."""
+    packages: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            packages.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            packages.add(node.module.split(".")[0])
+    return packages
+
+
+def violations(layer: str) -> dict[str, set[str]]:
+    allowed = ALLOWED[layer] | set(sys.stdlib_module_names)
+    found = {}
+    for path in sorted((SRC / layer).rglob("*.py")):
+        foreign = imported_packages(path.read_text(encoding="utf-8")) - allowed
+        if foreign:
+            found[str(path.relative_to(SRC))] = foreign
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_what_it_may(layer: str) -> None:
+    assert list((SRC / layer).rglob("*.py")), f"no modules found under src/{layer}"
+    assert violations(layer) == {}
+
+
+def test_the_checker_sees_every_kind_of_import() -> None:
+    source = """
+import os, aiokafka.structs
+from psycopg import sql
+from litestar import get
+from . import sibling
+from adapters.memory.views import MemoryViewStore
+def later():
+    import entrypoints.container
+if True:
+    from decimal import Decimal
+"""
+    assert imported_packages(source) == {
+        "os",
+        "aiokafka",
+        "psycopg",
+        "litestar",
+        "adapters",
+        "entrypoints",
+        "decimal",
+    }
+
+
+def test_adapter_technologies_are_not_allowed_in_the_application() -> None:
+    forbidden = {"aiokafka", "psycopg", "psycopg_pool", "litestar", "adapters", "entrypoints"}
+
+    assert not forbidden & (ALLOWED["application"] | set(sys.stdlib_module_names))

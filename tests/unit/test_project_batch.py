@@ -1,0 +1,194 @@
+"""The ProjectBatch use case over the in-memory adapters: dead letters, positions, atomicity."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+
+from adapters.memory.outside import MemoryDeadLetters
+from adapters.memory.views import MemoryViewStore
+from application.ports import BatchWrite, ProjectionTransaction
+from domain.batch import OrderSnapshot
+from domain.records import RawRecord, Rejected
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
+from tests.support.events import (
+    TOPIC,
+    item_added,
+    order_created,
+    order_log,
+    record,
+    status_changed,
+    with_offsets,
+)
+from tests.support.projection import GROUP, MemoryPipeline
+
+pytestmark = pytest.mark.unit
+
+T = TypeVar("T")
+
+
+def _batch() -> list[RawRecord]:
+    """Offsets 10..13: order-1 complete (2 events), a bad record, order-2 still in a gap."""
+    return with_offsets(
+        [
+            *order_log("order-1", item_added("order-1", price="5.00")),
+            record(b"not json", key=b"order-9"),
+            record(item_added("order-2"), 2),
+        ],
+        start=10,
+    )
+
+
+async def test_projects_accepted_records_and_dead_letters_the_rest() -> None:
+    pipeline = MemoryPipeline()
+
+    outcome = await pipeline.feed(_batch())
+
+    detail = await pipeline.store.get_order("order-1")
+    assert detail is not None
+    assert (detail.view.last_event_sequence, len(detail.lines)) == (2, 2)
+    assert [(r.reason.value, r.record.offset) for r in pipeline.dead_letters.sent] == [
+        ("invalid_json", 12)
+    ]
+    assert await pipeline.store.get_order("order-2") is None
+    assert await pipeline.store.stashed_count() == 1
+    assert (outcome.records, len(outcome.rejected)) == (4, 1)
+
+
+async def test_positions_move_past_every_record_including_rejected_ones() -> None:
+    pipeline = MemoryPipeline()
+    records = [
+        *with_offsets(order_log("order-1"), start=3),
+        record(b"{", key=b"x", partition=1, offset=41),
+        record(b"{", key=b"x", partition=1, offset=40),
+    ]
+
+    outcome = await pipeline.feed(records)
+
+    assert await pipeline.store.positions(GROUP, TOPIC) == {0: 4, 1: 42}
+    assert [(p.partition, p.next_offset) for p in outcome.positions] == [(0, 4), (1, 42)]
+
+
+async def test_a_batch_of_only_rejected_records_still_moves_the_position() -> None:
+    pipeline = MemoryPipeline()
+
+    await pipeline.feed([record(order_created(), None, offset=7)])
+
+    assert await pipeline.store.positions(GROUP, TOPIC) == {0: 8}
+    assert [r.reason.value for r in pipeline.dead_letters.sent] == ["missing_sequence"]
+
+
+class _SnoopingDeadLetters(MemoryDeadLetters):
+    """Remembers the stored positions at the moment the letters were published."""
+
+    def __init__(self, store: MemoryViewStore) -> None:
+        super().__init__()
+        self._store = store
+        self.positions_seen: dict[int, int] | None = None
+
+    async def publish(self, letters: Sequence[Rejected]) -> None:
+        self.positions_seen = await self._store.positions(GROUP, TOPIC)
+        await super().publish(letters)
+
+
+async def test_dead_letters_are_published_before_the_write() -> None:
+    store = MemoryViewStore()
+    snoop = _SnoopingDeadLetters(store)
+    pipeline = MemoryPipeline(store=store, dead_letters=snoop)
+
+    await pipeline.feed(_batch())
+
+    assert (snoop.positions_seen, len(snoop.sent)) == ({}, 1)
+    assert await store.positions(GROUP, TOPIC) == {0: 14}
+
+
+class _BrokenDeadLetters:
+    async def publish(self, letters: Sequence[Rejected]) -> None:
+        raise ConnectionError("dlq topic unavailable")
+
+
+async def test_when_dead_letters_cannot_be_published_nothing_is_written() -> None:
+    pipeline = MemoryPipeline(dead_letters=_BrokenDeadLetters())
+
+    with pytest.raises(ConnectionError):
+        await pipeline.feed(_batch())
+
+    assert await pipeline.store.positions(GROUP, TOPIC) == {}
+    assert await pipeline.store.get_order("order-1") is None
+
+
+class _SaveThenFail:
+    """A transaction whose commit is lost after everything was written into it."""
+
+    def __init__(self, inner: ProjectionTransaction) -> None:
+        self._inner = inner
+
+    async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
+        return await self._inner.load(order_ids)
+
+    async def save(self, write: BatchWrite) -> None:
+        await self._inner.save(write)
+        raise ConnectionResetError("connection lost before commit")
+
+
+class _FailsOnce(MemoryViewStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures_left = 1
+
+    async def in_transaction(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        if self.failures_left:
+            self.failures_left -= 1
+            return await super().in_transaction(lambda tx: work(_SaveThenFail(tx)))
+        return await super().in_transaction(work)
+
+
+async def test_a_failed_transaction_leaves_nothing_written_and_a_retry_applies_once() -> None:
+    pipeline = MemoryPipeline(store=_FailsOnce())
+
+    with pytest.raises(ConnectionResetError):
+        await pipeline.feed(_batch())
+
+    assert await pipeline.store.positions(GROUP, TOPIC) == {}
+    assert await pipeline.store.get_order("order-1") is None
+    assert await pipeline.store.stashed_count() == 0
+    assert (pipeline.metrics.events, pipeline.metrics.writes) == ({}, [])
+
+    outcome = await pipeline.feed(_batch())
+
+    assert outcome.result.tally.applied_total == 2
+    assert await pipeline.store.positions(GROUP, TOPIC) == {0: 14}
+    # Dead letters are at-least-once: published again when the batch is retried.
+    assert len(pipeline.dead_letters.sent) == 2
+
+
+async def test_metrics_count_each_decision_and_follow_the_stash() -> None:
+    pipeline = MemoryPipeline()
+    log = order_log("order-1", item_added("order-1"), status_changed("order-1"))
+
+    no_sequence = record(log[1].value, None, key=b"order-1")
+    await pipeline.feed([log[0], log[0], log[2], record(b"{", key=b"x"), no_sequence])
+    metrics = pipeline.metrics
+    assert metrics.events == {"OrderCreated": 1}
+    assert (metrics.duplicates, metrics.out_of_order) == (1, {"late": 0, "gap": 1})
+    assert metrics.dead_letters == {"invalid_json": 1, "missing_sequence": 1}
+    assert (metrics.stashed, len(metrics.writes)) == (1, 1)
+
+    await pipeline.feed([log[1], log[0]])
+    assert metrics.events == {"OrderCreated": 1, "OrderItemAdded": 1, "OrderStatusChanged": 1}
+    assert (metrics.duplicates, metrics.out_of_order) == (1, {"late": 1, "gap": 1})
+    assert (metrics.stashed, len(metrics.writes)) == (0, 2)
+
+
+async def test_the_memory_container_projects_into_the_store_it_reads_from() -> None:
+    container = build_container(Settings.from_env({}, backend="memory", default_tax_rate="0.5"))
+
+    await container.project_batch()(order_log("order-1"))
+
+    detail = await container.get_order()("order-1")
+    assert detail.lines[0].gross_line_total == Decimal("15.00")
+    assert container.metrics().events == {"OrderCreated": 1}
