@@ -1,0 +1,102 @@
+"""The Litestar application: routes, dependencies, the ops guard, problems, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from prometheus_client import CollectorRegistry, Histogram
+
+from adapters.http.auth import OpsPolicy
+from adapters.http.health import HealthController
+from adapters.http.metrics import RequestMetrics, metrics_endpoint
+from adapters.http.ops import OpsController
+from adapters.http.orders import OrdersController
+from adapters.http.problems import EXCEPTION_HANDLERS
+from application.ops import ReportLag
+from application.ports import ReadinessProbe
+from application.queries import GetOrder, ListOrders
+
+SCHEMA_PATH = "/schema"  # Swagger UI at /schema/swagger, the document at /schema/openapi.json
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[Any]]
+
+
+@dataclass(frozen=True)
+class UseCases:
+    """Zero-argument factories, resolved per request: the composition root decides lifetimes."""
+
+    get_order: Callable[[], GetOrder]
+    list_orders: Callable[[], ListOrders]
+    report_lag: Callable[[], ReportLag]
+    readiness_probes: Callable[[], Sequence[ReadinessProbe]]
+
+
+@dataclass(frozen=True)
+class HttpMetrics:
+    registry: CollectorRegistry
+    requests: Histogram  # http_requests_duration_seconds{method,path,status}
+
+
+def create_app(
+    use_cases: UseCases,
+    *,
+    ops_policy: OpsPolicy,
+    metrics: HttpMetrics | None = None,
+    ops_controllers: Sequence[type[Controller]] = (),
+    lifespan: Sequence[Lifespan] = (),
+    version: str = "0.1.0",
+) -> Litestar:
+    """`ops_controllers` are mounted next to OpsController behind the same OpsOnly guard;
+    `lifespan` context managers run around serving (pool, worker), in order."""
+    ops = Router(
+        "/",
+        route_handlers=[OpsController, *ops_controllers],
+        guards=[ops_policy.guard],
+        security=[{"opsBearer": []}],
+    )
+    handlers: list[Any] = [OrdersController, HealthController, ops]
+    if metrics is not None:
+        handlers.append(metrics_endpoint(metrics.registry))
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={
+            name: Provide(_resolver(factory), sync_to_thread=False)
+            for name, factory in vars(use_cases).items()
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[RequestMetrics(metrics.requests)] if metrics is not None else [],
+        lifespan=list(lifespan),
+        openapi_config=OpenAPIConfig(
+            title="StreamView",
+            version=version,
+            description="Order views materialized from the `orders.events` Kafka topic.",
+            path=SCHEMA_PATH,
+            render_plugins=[SwaggerRenderPlugin()],
+            use_handler_docstrings=True,
+            components=Components(
+                security_schemes={
+                    "opsBearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="HS256/RS256 JWT with `exp` and `roles` containing `ops`",
+                    )
+                }
+            ),
+        ),
+    )
+
+
+def _resolver(factory: Callable[[], Any]) -> Callable[[], Any]:
+    # A plain function: Litestar inspects the signature of what it is given.
+    def resolve() -> Any:
+        return factory()
+
+    return resolve

@@ -1,0 +1,73 @@
+"""Liveness and readiness: `/health/live` while the process runs, `/health/ready` when every
+dependency answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import cast
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
+
+from adapters.http.problems import PROBLEM_JSON, TYPE_NOT_READY, Problem, problem_spec
+from application.ports import ReadinessProbe
+
+# A probe that hangs is a probe that failed; orchestrators poll again soon anyway.
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+class Check(msgspec.Struct, frozen=True):
+    name: str
+    problem: str | None = None
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str
+    checks: list[Check] = msgspec.field(default_factory=list)
+
+
+class NotReady(Problem, frozen=True):
+    checks: list[Check] = msgspec.field(default_factory=list)
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ("health",)
+
+    @get("/live", summary="Liveness")
+    async def live(self) -> Health:
+        """Always 200 while the process serves requests."""
+        return Health("live")
+
+    @get(
+        "/ready",
+        summary="Readiness",
+        responses={503: problem_spec("A dependency is not ready; `checks` says why", NotReady)},
+    )
+    async def ready(
+        # Protocols cannot be isinstance-checked: the composition root vouches for the probes.
+        self,
+        readiness_probes: NamedDependency[SkipValidation[Sequence[ReadinessProbe]]],
+    ) -> Response[Health]:
+        """200 when every dependency (database, schema, broker) answers, else 503."""
+        checks = await asyncio.gather(*(_check(probe) for probe in readiness_probes))
+        failing = [c for c in checks if c.problem is not None]
+        if not failing:
+            return Response(Health("ready", list(checks)))
+        detail = "; ".join(f"{c.name}: {c.problem}" for c in failing)
+        body = NotReady(TYPE_NOT_READY, "Service Unavailable", 503, detail, checks=list(checks))
+        # Documented as the 503 response; the annotation stays the 200 body for OpenAPI.
+        return cast("Response[Health]", Response(body, status_code=503, media_type=PROBLEM_JSON))
+
+
+async def _check(probe: ReadinessProbe) -> Check:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            return Check(probe.name, await probe.problem())
+    except TimeoutError:
+        return Check(probe.name, f"no answer within {PROBE_TIMEOUT_SECONDS:g}s")
+    except Exception as error:  # a probe reports; it never breaks the endpoint
+        return Check(probe.name, f"{type(error).__name__}: {error}")

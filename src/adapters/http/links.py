@@ -1,0 +1,26 @@
+"""`Link` headers (RFC 8288) for pages of orders: next and prev, keeping every filter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote, urlencode
+
+from application.queries import OrderPage
+
+
+def page_links(path: str, filters: Sequence[tuple[str, str]], page: OrderPage) -> str | None:
+    """`filters` are the request's query pairs without `page` and `cursor`, in order."""
+    links = []
+    if page.next_cursor:
+        links.append(_link(path, [*filters, ("cursor", page.next_cursor)], "next"))
+    if page.prev_cursor:
+        links.append(_link(path, [*filters, ("cursor", page.prev_cursor)], "prev"))
+    elif page.has_prev:
+        # Past the last row there is no row to anchor a cursor on: go back by number.
+        links.append(_link(path, [*filters, ("page", str(page.page - 1))], "prev"))
+    return ", ".join(links) or None
+
+
+def _link(path: str, pairs: Sequence[tuple[str, str]], rel: str) -> str:
+    # `quote` (not `quote_plus`): a "+" in a timestamp offset must arrive as "+", not as " ".
+    return f'<{path}?{urlencode(pairs, quote_via=quote)}>; rel="{rel}"'

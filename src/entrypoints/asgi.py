@@ -1,0 +1,76 @@
+"""The API built from the container; servers use `entrypoints.asgi:app_factory` (factory)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Controller, Litestar
+
+from adapters.http import HttpMetrics, OpsPolicy, UseCases, create_app
+from adapters.http.app import Lifespan
+from adapters.http.rebuilds import rebuild_controller
+from entrypoints.container import Container, build_container
+
+
+def create_app_from_container(
+    container: Container, *, lifespan: Sequence[Lifespan] = ()
+) -> Litestar:
+    """The API over this container's use cases; `lifespan` runs inside the container's
+    resources (pool opened first, closed last)."""
+    metrics = container.prometheus_metrics()
+    return create_app(
+        UseCases(
+            get_order=container.get_order,
+            list_orders=container.list_orders,
+            report_lag=container.report_lag,
+            readiness_probes=container.readiness_probes,
+        ),
+        ops_policy=OpsPolicy.from_settings(
+            container.config.ops_jwt_secret(), container.config.ops_jwt_public_key_file()
+        ),
+        metrics=HttpMetrics(metrics.registry, metrics.http_requests),
+        ops_controllers=_rebuild_endpoints(container),
+        lifespan=[_resources(container), *lifespan],
+    )
+
+
+def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
+    """The rebuild endpoints (issue 8) need the Postgres store: the in-memory demo has none."""
+    if container.config.backend() != "postgres":
+        return []
+    c = container
+    return [rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild)]
+
+
+def app_factory() -> Litestar:
+    """For ASGI servers (one call per worker process): settings from STREAMVIEW_* variables."""
+    return create_app_from_container(build_container())
+
+
+def _resources(container: Container) -> Lifespan:
+    @asynccontextmanager
+    async def resources(_: Litestar) -> AsyncIterator[None]:
+        postgres = container.config.backend() == "postgres"
+        await _maybe_await(container.init_resources())
+        if postgres:
+            # Not waiting: the API starts while the database is away, and /health/ready says
+            # so until it answers. Opening a pool that `run` opened already changes nothing.
+            await container.postgres_pool().open(wait=False)
+        try:
+            yield
+        finally:
+            if postgres:
+                await container.postgres_pool().close()
+                await container.kafka_end_offsets().close()  # only connected if /lags was asked
+            await _maybe_await(container.shutdown_resources())
+
+    return resources
+
+
+async def _maybe_await(result: Any) -> None:
+    # dependency-injector returns an awaitable only when some resource is async.
+    if inspect.isawaitable(result):
+        await result
