@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: the view store, its migrations, the pool and the readiness probe."""

@@ -1,0 +1,65 @@
+"""Helpers of the PostgreSQL adapter tests: a migrated pool, table dumps, projecting batches."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.migrations import migrate
+from adapters.postgres.pool import make_pool
+from application.ports import BatchWrite, Position, ProjectionTransaction, ViewStore
+from domain.batch import BatchResult, apply_batch
+from domain.records import Envelope
+
+TABLES = ("orders_view", "order_items_view", "order_stash", "consumer_positions")
+
+
+async def migrate_database(database_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await migrate(conn)
+
+
+@asynccontextmanager
+async def open_pool(database_url: str, migrated: bool = True) -> AsyncIterator[AsyncConnectionPool]:
+    if migrated:
+        await migrate_database(database_url)
+    pool = make_pool(database_url, min_size=1, max_size=4)
+    await pool.open(wait=True)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table the store writes, projected_at and updated_at included."""
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        return {
+            table: await (await conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")).fetchall()
+            for table in TABLES
+        }
+
+
+async def project(
+    store: ViewStore,
+    envelopes: Sequence[Envelope],
+    positions: Sequence[Position] = (),
+    group: str = "g",
+) -> BatchResult:
+    """What ProjectBatch does with a batch of decoded records, without Kafka."""
+
+    async def work(tx: ProjectionTransaction) -> BatchResult:
+        result = apply_batch(await tx.load({e.order_id for e in envelopes}), envelopes)
+        await tx.save(BatchWrite(group, result, tuple(positions)))
+        return result
+
+    return await store.in_transaction(work)
+
+
+async def execute(database_url: str, statement: str) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(statement)  # type: ignore[arg-type]
