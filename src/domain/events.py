@@ -9,7 +9,8 @@ from typing import Annotated
 
 import msgspec
 
-Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# No NUL: PostgreSQL text cannot hold it, and one such record would block its partition.
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern="^[^\\x00]+$")]
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]

@@ -63,6 +63,7 @@ REJECTIONS = [
     case("currency eur", _created(currency="eur"), R.SCHEMA_VIOLATION, "$.currency"),
     case("orderId of 65", _created(orderId="o" * 65), R.SCHEMA_VIOLATION, "$.orderId"),
     case("empty id", _created(customerId=""), R.SCHEMA_VIOLATION, "$.customerId"),
+    case("NUL in id", _created(customerId="c\u0000"), R.SCHEMA_VIOLATION, "$.customerId"),
     case(
         "naive time", _created(occurredAt="2026-11-28T10:15:00"), R.SCHEMA_VIOLATION, "$.occurredAt"
     ),
