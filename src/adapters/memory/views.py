@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -38,8 +37,11 @@ class _Tables:
 
 
 class _Transaction:
+    """Reads the committed tables; writes are held until commit, so a failure leaves nothing."""
+
     def __init__(self, tables: _Tables) -> None:
         self._tables = tables
+        self.pending: list[BatchWrite] = []
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
         t = self._tables
@@ -50,6 +52,13 @@ class _Transaction:
         }
 
     async def save(self, write: BatchWrite) -> None:
+        self.pending.append(write)
+
+    def commit(self) -> None:
+        for write in self.pending:
+            self._apply(write)
+
+    def _apply(self, write: BatchWrite) -> None:
         t, now = self._tables, datetime.now(UTC)
         for view in write.result.views:
             current = t.views.get(view.order_id)
@@ -77,9 +86,9 @@ class MemoryViewStore:
 
     async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:
         async with self._lock:
-            scratch = copy.deepcopy(self._tables)
-            result = await work(_Transaction(scratch))
-            self._tables = scratch  # commit: all or nothing
+            transaction = _Transaction(self._tables)
+            result = await work(transaction)
+            transaction.commit()
             return result
 
     async def positions(self, consumer_group: str, topic: str) -> dict[int, int]:
