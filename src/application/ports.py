@@ -14,7 +14,7 @@ import msgspec
 from domain.batch import BatchResult, OrderSnapshot
 from domain.events import OrderStatus
 from domain.projection import OrderLine, OrderView
-from domain.records import Rejected
+from domain.records import RawRecord, Rejected
 
 T = TypeVar("T")
 
@@ -72,6 +72,15 @@ class ProjectionMetrics(Protocol):
 
 class Spans(Protocol):
     def span(self, name: str, **attributes: Any) -> AbstractContextManager[Any]: ...
+
+
+class BatchSpans(Spans, Protocol):
+    def batch(
+        self, records: Sequence[RawRecord], poll_started_ns: int | None = None
+    ) -> AbstractContextManager[Any]:
+        """The span of one consumed batch, current inside the block; `poll_started_ns`
+        (time.time_ns() before the poll that returned `records`) gives it a `poll` child."""
+        ...
 
 
 # --- read side ----------------------------------------------------------------------------

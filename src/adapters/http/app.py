@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins import PluginProtocol
 from prometheus_client import CollectorRegistry, Histogram
 
 from adapters.http.auth import OpsPolicy
@@ -51,10 +52,12 @@ def create_app(
     metrics: HttpMetrics | None = None,
     ops_controllers: Sequence[type[Controller]] = (),
     lifespan: Sequence[Lifespan] = (),
+    plugins: Sequence[PluginProtocol] = (),
     version: str = "0.1.0",
 ) -> Litestar:
     """`ops_controllers` are mounted next to OpsController behind the same OpsOnly guard;
-    `lifespan` context managers run around serving (pool, worker), in order."""
+    `lifespan` context managers run around serving (pool, worker), in order; `plugins` are
+    Litestar plugins chosen by the composition root (tracing)."""
     ops = Router(
         "/",
         route_handlers=[OpsController, *ops_controllers],
@@ -73,6 +76,10 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[RequestMetrics(metrics.requests)] if metrics is not None else [],
         lifespan=list(lifespan),
+        plugins=list(plugins),
+        # Litestar's default would re-route the root logger to its own handler, undoing
+        # entrypoints.logging (loguru, JSON); unhandled errors are logged in problems.py.
+        logging_config=None,
         openapi_config=OpenAPIConfig(
             title="StreamView",
             version=version,

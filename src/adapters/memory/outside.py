@@ -48,6 +48,12 @@ class NullSpans:
     def span(self, name: str, **attributes: Any) -> Iterator[None]:
         yield None
 
+    @contextmanager
+    def batch(
+        self, records: Sequence[RawRecord], poll_started_ns: int | None = None
+    ) -> Iterator[None]:
+        yield None
+
 
 class MemoryTopic:
     """An append-only partitioned log standing in for a Kafka topic."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
+from application.ports import ConsumerState, ConsumerStatus
 from domain.batch import BatchResult
 from domain.records import Rejected
 
@@ -47,6 +48,11 @@ class PrometheusMetrics:
             buckets=_HTTP_BUCKETS,
             registry=r,
         )
+        # Not in CONTRACT §6 but needed by the "consumer not RUNNING" alert: 1 for the
+        # current state, 0 for the others; no series in a process without a consumer.
+        self.consumer_state = Gauge(
+            "streamview_consumer_state", "1 for the consumer's current state", ["state"], registry=r
+        )
         for kind in ("late", "gap"):
             self.out_of_order.labels(kind=kind)
 
@@ -67,6 +73,19 @@ class PrometheusMetrics:
     def write_observed(self, seconds: float) -> None:
         self.upserts.observe(seconds)
 
+    def follow_state(self, status: ConsumerStatus) -> None:
+        """Report `status.state` at every scrape: read when scraped, it is never stale."""
+        for known in ConsumerState:
+            self.consumer_state.labels(state=known.value).set_function(_is_in(status, known))
+
+    def stash_counted(self, count: int) -> None:
+        """Set the stash gauge from the store, e.g. at start: `batch_projected` adds deltas."""
+        self.stashed.set(count)
+
     def lag_observed(self, topic: str, lags: dict[int, int]) -> None:
         for partition, lag in lags.items():
             self.consumer_lag.labels(topic=topic, partition=str(partition)).set(lag)
+
+
+def _is_in(status: ConsumerStatus, state: ConsumerState) -> Callable[[], float]:
+    return lambda: 1.0 if status.state == state else 0.0
