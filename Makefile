@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: venv test unit integration lint demo bench clean
+.PHONY: venv test unit integration lint demo bench clean stack-up stack-down stack-status
 
 venv: $(STAMP)
 
@@ -35,6 +35,15 @@ demo: venv
 
 bench: venv
 	@echo "make bench: not yet (issue 10)"
+
+stack-up: venv
+	$(BIN)/streamview stack up
+
+stack-down: venv
+	$(BIN)/streamview stack down
+
+stack-status: venv
+	$(BIN)/streamview stack status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
