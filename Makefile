@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 lint: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/domain src/application
 
 unit: venv
@@ -33,8 +33,11 @@ test: lint
 demo: venv
 	$(BIN)/streamview demo $(DEMO_ARGS)
 
+# BENCH_ARGS, e.g. make bench BENCH_ARGS="ingest --quick"; figures land in docs/benchmarks.md
 bench: venv
-	@echo "make bench: not yet (issue 10)"
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+	  || echo "make bench: wrk not installed; the Python load generator is used for saturation"
+	$(BIN)/python -m bench.runner $(or $(BENCH_ARGS),all)
 
 stack-up: venv
 	$(BIN)/streamview stack up
