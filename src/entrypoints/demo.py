@@ -167,8 +167,7 @@ async def _wait_for_lag_zero(base_url: str, token: str, show: object) -> None:
 
 def _print_tour(base_url: str, token: str) -> None:
     u = base_url.replace("127.0.0.1", "localhost")
-    console.print(
-        f"""
+    tour = f"""
 [bold green]StreamView is ready.[/] Where to look:
   API            {u}/orders
   Swagger UI     {u}/schema/swagger
@@ -184,4 +183,4 @@ Try:
   curl -s {u}/metrics | grep ^streamview_
 (the token above comes from `streamview token --role ops`)
 """
-    )
+    console.print(tour, soft_wrap=True)  # unwrapped: the commands stay copy-pasteable

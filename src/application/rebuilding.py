@@ -1,0 +1,139 @@
+"""View rebuilds: what one is, how its state may move, how far it got, where it is recorded.
+
+The API only records a request (state RUNNING, phase QUEUED, application/rebuild_requests.py);
+the process that runs the live worker claims and executes it (application/rebuild_worker.py,
+rebuild_runner.py), so the record in the store is the one truth that every process and every
+restart sees.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+import msgspec
+
+
+class RebuildState(StrEnum):
+    RUNNING = "RUNNING"
+    SWAPPING = "SWAPPING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class RebuildMode(StrEnum):
+    BLUE_GREEN = "blue-green"  # live views keep serving; one transaction swaps in new ones
+    INPLACE = "inplace"  # stop, clear, replay: downtime; for dev and tests
+
+
+class RebuildPhase(StrEnum):
+    """What a RUNNING rebuild is doing; SWAPPING and DONE go with the states of those names."""
+
+    QUEUED = "QUEUED"  # recorded, no worker has claimed it yet
+    REPLAYING = "REPLAYING"  # offset 0 to the end offsets captured at start
+    INDEXING = "INDEXING"  # secondary indexes and statistics of the shadow tables
+    CATCHING_UP = "CATCHING_UP"  # toward the live worker's positions
+    SWAPPING = "SWAPPING"
+    DONE = "DONE"
+
+
+ACTIVE = frozenset({RebuildState.RUNNING, RebuildState.SWAPPING})
+
+# The whole state machine. Cancelling is only possible before the swap starts: from then on
+# the live worker is paused and the swap is one transaction that either happens or not.
+TRANSITIONS: dict[RebuildState, frozenset[RebuildState]] = {
+    RebuildState.RUNNING: frozenset(
+        {RebuildState.SWAPPING, RebuildState.SUCCEEDED, RebuildState.FAILED, RebuildState.CANCELLED}
+    ),
+    RebuildState.SWAPPING: frozenset({RebuildState.SUCCEEDED, RebuildState.FAILED}),
+    RebuildState.SUCCEEDED: frozenset(),
+    RebuildState.FAILED: frozenset(),
+    RebuildState.CANCELLED: frozenset(),
+}
+
+
+def can_move(current: RebuildState, target: RebuildState) -> bool:
+    return target in TRANSITIONS[current]
+
+
+class Rebuild(msgspec.Struct, frozen=True, kw_only=True):
+    rebuild_id: str
+    mode: RebuildMode
+    state: RebuildState = RebuildState.RUNNING
+    phase: RebuildPhase = RebuildPhase.QUEUED
+    requested_at: datetime
+    started_at: datetime | None = None  # when the replay began: the origin of the rate
+    updated_at: datetime | None = None  # last heartbeat of the worker running it
+    finished_at: datetime | None = None
+    owner: str | None = None
+    events_replayed: int = 0
+    target_offsets: dict[int, int] = msgspec.field(default_factory=dict)
+    cancel_requested: bool = False
+    error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+
+class RebuildProgress(msgspec.Struct, frozen=True):
+    events_replayed: int
+    target_events: int  # records up to the end offsets captured when the replay started
+    percent: float  # 100 only once the new views are live
+    rate: float | None  # records per second since the replay started
+    eta_seconds: float | None
+
+
+def progress_of(rebuild: Rebuild) -> RebuildProgress:
+    replayed, target = rebuild.events_replayed, sum(rebuild.target_offsets.values())
+    succeeded = rebuild.state is RebuildState.SUCCEEDED
+    if succeeded:
+        percent = 100.0
+    else:  # replayed overtakes target while catching up; the swap is still to come
+        percent = round(min(99.9, 100 * replayed / target), 1) if target else 0.0
+    rate = None
+    until = rebuild.finished_at or rebuild.updated_at
+    if rebuild.started_at is not None and until is not None and until > rebuild.started_at:
+        rate = round(replayed / (until - rebuild.started_at).total_seconds(), 1)
+    eta = None
+    if succeeded:
+        eta = 0.0
+    elif rebuild.active and rate:
+        eta = round(max(0, target - replayed) / rate, 1)
+    return RebuildProgress(replayed, target, percent, rate, eta)
+
+
+class RebuildLog(Protocol):
+    """Where rebuilds are recorded: shared by the API and the worker, survives restarts."""
+
+    async def add(self, rebuild: Rebuild) -> Rebuild | None:
+        """Record `rebuild` unless another one is active; return that other one then."""
+        ...
+
+    async def get(self, rebuild_id: str) -> Rebuild | None: ...
+
+    async def request_cancel(self, rebuild_id: str) -> Rebuild | None:
+        """Flag a RUNNING rebuild for cancelling (one no worker claimed yet is CANCELLED at
+        once); return the rebuild as it is now, or None when there is no such rebuild."""
+        ...
+
+    async def expire_stale(self) -> None:
+        """Mark FAILED every active rebuild whose worker stopped heartbeating (or that no
+        worker claimed) within the configured time, by the store's clock."""
+        ...
+
+    async def claim(self, owner: str) -> Rebuild | None:
+        """The oldest rebuild no worker has claimed, now owned by `owner` (phase REPLAYING)."""
+        ...
+
+    async def heartbeat(self, rebuild: Rebuild) -> Rebuild | None:
+        """Store the owner's phase and progress; return the stored rebuild (to see a cancel
+        request), or None when it is no longer active under this owner."""
+        ...
+
+    async def move(self, rebuild: Rebuild, state: RebuildState, error: str | None = None) -> bool:
+        """Move the owner's rebuild to `state` if the state machine allows it; entering
+        SWAPPING also requires that no cancel was requested. False when it did not move."""
+        ...

@@ -1,0 +1,197 @@
+"""A rebuild's whole world in memory: a topic, live views fed by a live worker through its
+gate, the fakes of rebuild_fakes.py, and a rebuild runner over them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.views import MemoryViewStore
+from application.ports import ConsumerState, ListQuery, OrderFilters, Sort, SortField
+from application.projecting import BatchOutcome, ProjectBatch
+from application.rebuild_requests import StartRebuild
+from application.rebuild_runner import RebuildSettings, RunRebuild
+from application.rebuild_worker import LiveGate, LiveViewsRewritten, RebuildAwareStatus
+from application.rebuilding import Rebuild, RebuildMode
+from application.replaying import RebuildRun, Replayer
+from domain.records import RawRecord
+from entrypoints.generator import GeneratorOptions, generate
+from tests.unit.rebuild_fakes import (
+    GROUP,
+    REPLAY_GROUP,
+    TOPIC,
+    MemoryRebuildLog,
+    MemoryReplay,
+    MemoryShadowViews,
+    SwappableStore,
+)
+
+
+async def dump(store: MemoryViewStore | SwappableStore) -> tuple[list[object], int]:
+    """Every order with its lines, and the stash size: what a rebuild must reproduce."""
+    query = ListQuery(OrderFilters(), Sort(SortField.ORDER_ID, descending=False), limit=10**9)
+    details = [await store.get_order(view.order_id) for view in await store.list_orders(query)]
+    return details, await store.stashed_count()
+
+
+class Harness:
+    """A topic, live views fed by a live worker through its gate, and a rebuild runner."""
+
+    def __init__(self, partitions: int = 3, bulk: Any = None, **settings: Any) -> None:
+        self.topic = MemoryTopic(TOPIC, partitions)
+        self.live = SwappableStore(MemoryViewStore())
+        self.log = MemoryRebuildLog()
+        self.shadow = MemoryShadowViews(self.live, self.log, GROUP, TOPIC)
+        self.replay = MemoryReplay(self.topic)
+        self.status = RebuildAwareStatus()
+        self.status.state = ConsumerState.RUNNING
+        self.live_metrics = MemoryMetrics()
+        self.replay_letters = MemoryDeadLetters()
+        live_project = ProjectBatch(
+            self.live,
+            MemoryDeadLetters(),
+            self.live_metrics,
+            NullSpans(),
+            GROUP,  # type: ignore[arg-type]
+        )
+        self.gate = LiveGate(live_project, self.status)
+        self.replay_failure: Callable[[int], None] | None = None
+        self.run = RunRebuild(
+            self.log,
+            self.shadow,
+            self.replay.opener(),
+            self._project_shadow,
+            self._project_inplace,
+            self.live,  # type: ignore[arg-type]
+            self.gate,
+            RebuildSettings(
+                GROUP,
+                TOPIC,
+                **{"heartbeat_seconds": 0.002, "poll_seconds": 0.002, "catch_up_slack": 5}
+                | settings,
+            ),
+            bulk,
+        )
+        self._sequence = itertools.count()
+        self._fetching: dict[int, int] | None = None  # the live worker's next offsets
+
+    def _replay_project(self, store: object, group: str) -> ProjectBatch:
+        return ProjectBatch(store, self.replay_letters, MemoryMetrics(), NullSpans(), group)  # type: ignore[arg-type]
+
+    async def _project_shadow(self, records: Sequence[RawRecord]) -> BatchOutcome:
+        if self.replay_failure is not None:
+            self.replay_failure(self.replay.batches)
+        return await self._replay_project(self.shadow.shadow_store(), REPLAY_GROUP)(records)
+
+    async def _project_inplace(self, records: Sequence[RawRecord]) -> BatchOutcome:
+        return await self._replay_project(self.live, GROUP)(records)
+
+    def produce(self, orders: int, **options: Any) -> int:
+        """Append generated order histories (with imperfections) to the topic."""
+        generated = GeneratorOptions(
+            orders=orders,
+            seed=next(self._sequence),
+            order_prefix=f"o{next(self._sequence)}",
+            **{"duplicate_fraction": 0.05, "reorder_fraction": 0.05, "poison_fraction": 0.02}
+            | options,
+        )
+        count = 0
+        for record in generate(generated):
+            self.topic.append(record.key, record.value, record.headers)
+            count += 1
+        return count
+
+    async def consume(self) -> int:
+        """One pass of the live worker over every partition; returns the records projected.
+
+        Like the Kafka consumer, it remembers where it is and reads the stored positions
+        only at start and when told to seek again.
+        """
+        if self._fetching is None:
+            self._fetching = await self.live.positions(GROUP, TOPIC)
+        projected = 0
+        for partition in range(self.topic.partitions):
+            records = self.topic.read(partition, self._fetching.get(partition, 0), 50)
+            if records:
+                try:
+                    await self.gate(records)
+                except LiveViewsRewritten:
+                    self._fetching = None
+                    return projected
+                self._fetching[partition] = records[-1].offset + 1
+                projected += len(records)
+        return projected
+
+    async def catch_up(self) -> None:
+        while await self.consume():
+            pass
+
+    @contextlib.asynccontextmanager
+    async def live_worker(self) -> AsyncIterator[None]:
+        """The live worker running in the background, as in the worker process."""
+
+        async def loop() -> None:
+            while True:
+                if not await self.consume():
+                    await asyncio.sleep(0.001)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def request(self, mode: RebuildMode = RebuildMode.BLUE_GREEN) -> Rebuild:
+        await StartRebuild(self.log, allowed=True)(mode)
+        claimed = await self.log.claim("worker-1")
+        assert claimed is not None
+        return claimed
+
+
+async def reference(topic: MemoryTopic) -> tuple[MemoryViewStore, MemoryMetrics]:
+    """The views of the whole topic projected once from scratch, partition after partition."""
+    store, metrics = MemoryViewStore(), MemoryMetrics()
+    project = ProjectBatch(store, MemoryDeadLetters(), metrics, NullSpans(), "reference")
+    ends = await topic.end_offsets(topic.name)
+    for partition, end in ends.items():
+        for offset in range(0, end, 500):
+            await project(topic.read(partition, offset, 500))
+    return store, metrics
+
+
+class ElsewhereReplay:
+    """Implements BulkReplay the way the child process does it: its own Replayer, progress
+    reported as it goes, stopping once cancelled."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+        self.progress_seen: list[int] = []
+
+    async def __call__(
+        self,
+        start: Mapping[int, int],
+        until: Mapping[int, int],
+        progress: Callable[[int], None],
+        cancelled: Callable[[], bool],
+    ) -> None:
+        h = self.harness
+        run = RebuildRun(
+            Rebuild(rebuild_id="-", mode=RebuildMode.BLUE_GREEN, requested_at=h.log.now)
+        )
+        replaying = asyncio.create_task(
+            Replayer(h.replay, h._project_shadow, run, lanes=2).between(dict(start), until)
+        )
+        while not replaying.done():
+            if cancelled():
+                replaying.cancel()
+                return
+            progress(run.events_replayed)
+            self.progress_seen.append(run.events_replayed)
+            await asyncio.sleep(0.001)
+        replaying.result()
+        progress(run.events_replayed)
