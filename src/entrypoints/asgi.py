@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Controller, Litestar
+from litestar.plugins import InitPlugin
 
 from adapters.http import HttpMetrics, OpsPolicy, UseCases, create_app
 from adapters.http.app import Lifespan
 from adapters.http.rebuilds import rebuild_controller
+from adapters.tracing.http import tracing_plugins
 from entrypoints.container import Container, build_container
+from entrypoints.logging import configure_logging
+from entrypoints.settings import Settings
 
 
 def create_app_from_container(
@@ -34,7 +38,14 @@ def create_app_from_container(
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
         ops_controllers=_rebuild_endpoints(container),
         lifespan=[_resources(container), *lifespan],
+        plugins=_tracing(container),
     )
+
+
+def _tracing(container: Container) -> list[InitPlugin]:
+    """HTTP server spans (Litestar's OpenTelemetry plugin) when OTEL_* configures tracing."""
+    provider = container.tracer_provider()
+    return [] if provider is None else tracing_plugins(provider)
 
 
 def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
@@ -47,7 +58,9 @@ def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
 
 def app_factory() -> Litestar:
     """For ASGI servers (one call per worker process): settings from STREAMVIEW_* variables."""
-    return create_app_from_container(build_container())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app_from_container(build_container(settings))
 
 
 def _resources(container: Container) -> Lifespan:

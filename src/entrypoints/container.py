@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from dependency_injector import containers, providers
+import functools
 
+from dependency_injector import containers, providers
+from opentelemetry.sdk.trace import TracerProvider
+
+from adapters.kafka.dead_letters import KafkaDeadLetters
+from adapters.kafka.offsets import KafkaEndOffsets
+from adapters.kafka.probe import KafkaProbe
+from adapters.kafka.replay import open_replay
+from adapters.kafka.source import KafkaRecordSource
 from adapters.memory.outside import FixedStatus, MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
+from adapters.metrics.prometheus import PrometheusMetrics
+from adapters.postgres.pool import make_pool
+from adapters.postgres.probe import PostgresProbe
+from adapters.postgres.rebuilds import PostgresRebuildLog
+from adapters.postgres.shadow import SHADOW, PostgresShadowViews
+from adapters.postgres.store import PostgresViewStore
+from adapters.tracing import OtelSpans, tracer_provider_from_env
 from application.cursors import CursorCodec
 from application.ops import ReportLag
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
+from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
+from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
+from application.rebuild_runner import RebuildSettings, RunRebuild
+from application.rebuild_worker import LiveGate, RebuildAwareStatus, WatchRebuilds
+from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings
 
 
 def _cursor_codec(secret: str) -> CursorCodec:
     return CursorCodec(secret.encode())
+
+
+def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
+    return NullSpans() if provider is None else OtelSpans(provider)
 
 
 class Container(containers.DeclarativeContainer):
@@ -27,19 +51,58 @@ class Container(containers.DeclarativeContainer):
     memory_status = providers.Singleton(FixedStatus)
 
     # --- Postgres adapters (issue 4) ------------------------------------------------------
+    # Created closed: whoever runs (app lifespan, worker) does `await pool.open(wait=True)`
+    # first and `await pool.close()` at exit.
+    postgres_pool = providers.Singleton(
+        make_pool, config.database_url, config.db_pool_min, config.db_pool_max
+    )
+    postgres_store = providers.Singleton(PostgresViewStore, postgres_pool)
+    postgres_probe = providers.Singleton(PostgresProbe, postgres_pool)
 
     # --- Kafka adapters (issue 5) ---------------------------------------------------------
+    # No I/O until first used (the API process never opens a producer); `close()` at exit.
+    # Singletons, not async Resources: those would turn every dependent provider async.
+    kafka_dead_letters = providers.Singleton(
+        KafkaDeadLetters, config.kafka_bootstrap, config.dlq_topic
+    )
+    kafka_end_offsets = providers.Singleton(KafkaEndOffsets, config.kafka_bootstrap)
+    kafka_probe = providers.Singleton(KafkaProbe, kafka_end_offsets, config.topic)
+    # One per worker start: entrypoints.worker starts and stops it.
+    kafka_source = providers.Factory(
+        KafkaRecordSource.create,
+        bootstrap=config.kafka_bootstrap,
+        topic=config.topic,
+        group_id=config.consumer_group,
+        max_records=config.batch_max_records,
+    )
+    # REBUILDING while a rebuild holds the live worker (issue 8).
+    worker_status = providers.Singleton(RebuildAwareStatus)
 
     # --- observability (issue 7) ----------------------------------------------------------
-    spans = providers.Singleton(NullSpans)
+    # Configured by the OTEL_* variables only; None (and NullSpans) unless an exporter is set.
+    tracer_provider = providers.Singleton(tracer_provider_from_env)
+    spans = providers.Singleton(_spans, tracer_provider)
+    prometheus_metrics = providers.Singleton(PrometheusMetrics)
+    # What `/health/ready` asks; the Postgres and Kafka adapters add their probes to `postgres`.
+    readiness_probes = providers.Selector(
+        config.backend,
+        memory=providers.List(),
+        postgres=providers.List(postgres_probe, kafka_probe),
+    )
 
     # --- ports ----------------------------------------------------------------------------
-    view_store = providers.Selector(config.backend, memory=memory_store)
-    order_reader = providers.Selector(config.backend, memory=memory_store)
-    dead_letters = providers.Selector(config.backend, memory=memory_dead_letters)
-    metrics = providers.Selector(config.backend, memory=memory_metrics)
-    consumer_status = providers.Selector(config.backend, memory=memory_status)
-    end_offsets = providers.Dependency()  # the demo's MemoryTopic, or Kafka
+    view_store = providers.Selector(config.backend, memory=memory_store, postgres=postgres_store)
+    order_reader = providers.Selector(config.backend, memory=memory_store, postgres=postgres_store)
+    dead_letters = providers.Selector(
+        config.backend, memory=memory_dead_letters, postgres=kafka_dead_letters
+    )
+    metrics = providers.Selector(config.backend, memory=memory_metrics, postgres=prometheus_metrics)
+    consumer_status = providers.Selector(
+        config.backend, memory=memory_status, postgres=worker_status
+    )
+    end_offsets = providers.Selector(  # the demo overrides it with its MemoryTopic
+        config.backend, memory=providers.Dependency(), postgres=kafka_end_offsets
+    )
 
     # --- use cases ------------------------------------------------------------------------
     cursor_codec = providers.Singleton(_cursor_codec, config.cursor_secret)
@@ -62,6 +125,54 @@ class Container(containers.DeclarativeContainer):
         consumer_group=config.consumer_group,
         topic=config.topic,
     )
+
+    # --- view rebuilds (issue 8): requested by the API/CLI, run by the worker process ----
+    rebuild_log = providers.Singleton(PostgresRebuildLog, postgres_pool)
+    start_rebuild = providers.Factory(StartRebuild, log=rebuild_log, allowed=config.allow_rebuild)
+    get_rebuild = providers.Factory(GetRebuild, log=rebuild_log)
+    cancel_rebuild = providers.Factory(CancelRebuild, log=rebuild_log)
+    # The worker's projection goes through the gate, so that a rebuild can pause it.
+    live_gate = providers.Singleton(LiveGate, project=project_batch, status=worker_status)
+    replay_group = providers.Callable("{}#rebuild".format, config.consumer_group)
+    # A replay publishes no dead letter (the live worker did) and counts no live metric.
+    discard_dead_letters = providers.Singleton(DiscardDeadLetters)
+    discard_metrics = providers.Singleton(DiscardMetrics)
+    shadow_projection = providers.Factory(
+        ProjectBatch,
+        store=providers.Singleton(PostgresViewStore, postgres_pool, SHADOW),
+        dead_letters=discard_dead_letters,
+        metrics=discard_metrics,
+        spans=spans,
+        consumer_group=replay_group,
+        default_tax_rate=config.default_tax_rate,
+    )
+    open_topic_replay = providers.Callable(
+        functools.partial, open_replay, config.kafka_bootstrap, config.topic
+    )
+    run_rebuild = providers.Factory(
+        RunRebuild,
+        log=rebuild_log,
+        shadow=providers.Singleton(
+            PostgresShadowViews, postgres_pool, config.consumer_group, replay_group, config.topic
+        ),
+        open_replay=open_topic_replay,
+        project_shadow=shadow_projection,
+        project_live=providers.Factory(  # in-place rebuilds replay into the live tables
+            ProjectBatch,
+            store=postgres_store,
+            dead_letters=discard_dead_letters,
+            metrics=discard_metrics,
+            spans=spans,
+            consumer_group=config.consumer_group,
+            default_tax_rate=config.default_tax_rate,
+        ),
+        live_store=postgres_store,
+        live_worker=live_gate,
+        settings=providers.Factory(RebuildSettings, config.consumer_group, config.topic),
+        # The long first replay runs in a child process, off the API's and worker's loop.
+        bulk_replay=providers.Factory(ReplayInChildProcess, settings=config),
+    )
+    watch_rebuilds = providers.Factory(WatchRebuilds, log=rebuild_log, run=run_rebuild)
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -1,0 +1,1 @@
+"""Kafka adapters: the consumed topic, the dead-letter topic, end offsets and readiness."""

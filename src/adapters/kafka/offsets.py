@@ -1,0 +1,65 @@
+"""Where the topic's partitions end, asked of the broker outside any consumer group."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+class KafkaEndOffsets:
+    """Implements EndOffsets. Connects on first use and reconnects after a failed start."""
+
+    def __init__(self, bootstrap: str, timeout_seconds: float = 5.0) -> None:
+        self._bootstrap = bootstrap
+        self._timeout = timeout_seconds
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._connecting = asyncio.Lock()
+
+    async def partitions(self, topic: str) -> list[int]:
+        """The topic's partitions; empty when the topic does not exist."""
+        admin, _ = await self._clients()
+        async with asyncio.timeout(self._timeout):
+            # All topics: naming one would let a broker with auto-creation create it.
+            described = await admin.describe_topics(None)
+        return sorted(
+            p["partition"] for t in described if t["topic"] == topic for p in t["partitions"]
+        )
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        partitions = await self.partitions(topic)
+        _, consumer = await self._clients()
+        async with asyncio.timeout(self._timeout):
+            ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def close(self) -> None:
+        admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
+        if consumer is not None:
+            await consumer.stop()
+        if admin is not None:
+            await admin.close()
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        async with self._connecting:
+            if self._admin is None or self._consumer is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
+                )
+                consumer = AIOKafkaConsumer(
+                    bootstrap_servers=self._bootstrap,
+                    client_id="streamview-offsets",
+                    request_timeout_ms=int(self._timeout * 1000),
+                )
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        await admin.start()
+                        await consumer.start()
+                except BaseException:
+                    await consumer.stop()
+                    await admin.close()
+                    raise
+                self._admin, self._consumer = admin, consumer
+            return self._admin, self._consumer

@@ -1,0 +1,112 @@
+"""The consumed topic: an aiokafka group member whose positions the application decides."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping, Sequence, Set
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from loguru import logger
+
+from adapters.kafka.records import to_raw_record
+from application.consuming import PartitionListener
+from application.ports import Position
+from domain.records import RawRecord
+
+
+def make_consumer(
+    bootstrap: str, group_id: str, max_records: int, client_id: str = "streamview-worker"
+) -> AIOKafkaConsumer:
+    """A consumer for the worker's group; the caller subscribes it (see KafkaRecordSource)."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,  # the positions are stored with the views
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        # Room for a revocation to wait for the batch in flight (one DLQ write + one
+        # transaction) before the coordinator gives up on this member.
+        rebalance_timeout_ms=60_000,
+        # Several batches buffered per partition: the next one arrives while one is written.
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+
+
+class KafkaRecordSource:
+    """Implements RecordSource for one topic."""
+
+    def __init__(
+        self, consumer: AIOKafkaConsumer, topic: str, commit_timeout_seconds: float = 10.0
+    ) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._commit_timeout = commit_timeout_seconds
+
+    @classmethod
+    def create(
+        cls, bootstrap: str, topic: str, group_id: str, max_records: int
+    ) -> KafkaRecordSource:
+        return cls(make_consumer(bootstrap, group_id, max_records), topic)
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        """Leave the group at once, so that its partitions move without a session timeout."""
+        try:
+            await self._consumer.stop()
+        except asyncio.CancelledError:
+            # With the broker down, aiokafka's close re-raises the cancellation of its own
+            # fetch tasks; only a cancellation of this task itself may go on.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            logger.warning("kafka consumer closed while its fetches were failing")
+
+    def subscribe(self, listener: PartitionListener) -> None:
+        self._consumer.subscribe([self._topic], listener=_Rebalance(listener))
+
+    async def fetch(self, max_records: int, timeout_ms: int) -> list[RawRecord]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        return [to_raw_record(r) for records in batches.values() for r in records]
+
+    async def seek(self, offsets: Mapping[int, int | None]) -> None:
+        for partition, offset in offsets.items():
+            # No position yet: offset 0, which auto_offset_reset="earliest" moves up to the log
+            # start if retention removed it. Unlike seek_to_beginning, nothing waits for the
+            # broker here, while the caller holds the lock a rebalance waits for.
+            self._consumer.seek(TopicPartition(self._topic, partition), offset or 0)
+
+    async def commit(self, positions: Sequence[Position]) -> None:
+        offsets = {TopicPartition(p.topic, p.partition): p.next_offset for p in positions}
+        try:
+            await asyncio.wait_for(self._consumer.commit(offsets), self._commit_timeout)
+        except (KafkaError, TimeoutError) as error:
+            # Only the tools' view of progress lags: the stored positions are already right.
+            logger.bind(positions=str(offsets)).warning("kafka offset commit failed: {!r}", error)
+
+    def pause(self, partitions: Collection[int]) -> None:
+        self._consumer.pause(*self._partitions(partitions))
+
+    def resume(self, partitions: Collection[int]) -> None:
+        self._consumer.resume(*self._partitions(partitions))
+
+    def _partitions(self, partitions: Collection[int]) -> list[TopicPartition]:
+        # Only those still assigned: pausing any other one is an error in aiokafka.
+        assigned = self._consumer.assignment()
+        wanted = (TopicPartition(self._topic, p) for p in partitions)
+        return [tp for tp in wanted if tp in assigned]
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped base
+    def __init__(self, listener: PartitionListener) -> None:
+        self._listener = listener
+
+    async def on_partitions_revoked(self, revoked: Set[TopicPartition]) -> None:
+        await self._listener.partitions_revoked({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: Set[TopicPartition]) -> None:
+        await self._listener.partitions_assigned({tp.partition for tp in assigned})

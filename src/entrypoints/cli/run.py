@@ -1,0 +1,73 @@
+"""`streamview run`: the worker and the API in one process, on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from entrypoints.cli.consume import worker_settings
+
+if TYPE_CHECKING:
+    from entrypoints.settings import Settings
+
+
+@click.command("run")
+@click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST].")
+@click.option("--port", type=int, default=None, help="Port [default: STREAMVIEW_HTTP_PORT].")
+def command(host: str | None, port: int | None) -> None:
+    """Consume the topic and serve the REST API from one process (the simple deployment).
+
+    \b
+    Stops cleanly on SIGTERM or Ctrl-C: the batch in flight is finished, the consumer leaves
+    its group, the API drains its requests, the pool is closed. Exit codes as `consume`.
+    """
+    settings = worker_settings(http_host=host, http_port=port)
+    raise SystemExit(asyncio.run(_serve_with_worker(settings)))
+
+
+async def _serve_with_worker(settings: Settings) -> int:
+    import uvicorn
+
+    from entrypoints.asgi import create_app_from_container
+    from entrypoints.container import build_container
+    from entrypoints.worker import EXIT_FAILED, Worker, on_stop_signal
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # This command owns SIGTERM/SIGINT (below); uvicorn would re-raise them at exit
+            # and turn a clean stop into "killed by signal".
+            yield
+
+    container = build_container(settings)
+    stopping = asyncio.Event()
+    exit_codes: list[int] = []
+
+    @contextlib.asynccontextmanager
+    async def worker_running(_: Any) -> AsyncIterator[None]:
+        # Inside the app's resources lifespan: the pool is open before and closed after.
+        worker = asyncio.create_task(Worker(container).run(stopping))
+        worker.add_done_callback(lambda _: setattr(server, "should_exit", True))  # failed
+        try:
+            yield
+        finally:
+            stopping.set()
+            exit_codes.append(await worker)
+
+    def stop() -> None:
+        stopping.set()
+        server.should_exit = True
+
+    app = create_app_from_container(container, lifespan=[worker_running])
+    server = Server(
+        uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="on"
+        )
+    )
+    on_stop_signal(stop)
+    await server.serve()
+    return exit_codes[0] if exit_codes else EXIT_FAILED

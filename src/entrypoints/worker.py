@@ -1,0 +1,178 @@
+"""The ingestion worker: the consume loop over Kafka and the view store, until told to stop.
+
+Exit codes: 0 stopped on request, 1 failed (an error that waiting cannot cure), 2 the database
+schema is not the one this build needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import signal
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import psycopg
+from loguru import logger
+
+from adapters.kafka.records import is_transient as kafka_is_transient
+from adapters.kafka.source import KafkaRecordSource
+from adapters.metrics.server import metrics_served
+from adapters.postgres.migrations import SchemaError, check_schema
+from application.consuming import ConsumeSettings, ConsumeTopic
+from application.rebuild_worker import LiveViewsRewritten
+from entrypoints.container import Container
+
+EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
+# A batch still in flight this long after SIGTERM is abandoned: its transaction rolls back.
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+async def consume(container: Container) -> int:
+    """`streamview consume`: the worker alone, its metrics on a port of their own."""
+    stopping = asyncio.Event()
+    on_stop_signal(stopping.set)
+    config = container.config
+    metrics = await maybe_await(container.prometheus_metrics())
+    await maybe_await(container.init_resources())
+    try:
+        with metrics_served(metrics.registry, config.http_host(), config.metrics_port()) as port:
+            logger.info("metrics at http://{}:{}/metrics", config.http_host(), port)
+            return await Worker(container).run(stopping)
+    finally:
+        await (await maybe_await(container.postgres_pool())).close()
+        await maybe_await(container.shutdown_resources())
+
+
+def on_stop_signal(callback: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, callback)
+
+
+async def maybe_await(result: Any) -> Any:
+    # dependency-injector returns an awaitable when the provider depends on an async resource.
+    return await result if inspect.isawaitable(result) else result
+
+
+def is_outage(error: Exception) -> bool:
+    """Failures to wait out: the broker or the database is unreachable or busy (or an in-place
+    rebuild rewrote the positions: waiting means seeking to them again, too)."""
+    return kafka_is_transient(error) or isinstance(
+        error, psycopg.OperationalError | OSError | LiveViewsRewritten
+    )
+
+
+class Worker:
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        config = container.config
+        self._settings = ConsumeSettings(
+            consumer_group=config.consumer_group(),
+            topic=config.topic(),
+            batch_max_records=config.batch_max_records(),
+            batch_max_wait_ms=config.batch_max_wait_ms(),
+            retry_max_seconds=config.retry_backoff_max_ms() / 1000,
+        )
+
+    async def run(self, stopping: asyncio.Event) -> int:
+        """Consume until `stopping` is set; the caller owns the container's resources."""
+        try:
+            await self._check_schema(stopping)
+            # Opening twice is harmless: under `streamview run` the API may have opened it.
+            await (await maybe_await(self._container.postgres_pool())).open(wait=True)
+            source = await self._started_source(stopping)
+        except SchemaError as error:
+            logger.error("{}", error)
+            return EXIT_SCHEMA
+        if source is None:  # stopped before anything started
+            return EXIT_STOPPED
+        lag = asyncio.create_task(self._refresh_lag())
+        try:
+            return await self._consume(source, stopping)
+        finally:
+            lag.cancel()
+            await source.stop()  # leaves the group: its partitions move on at once
+            await (await maybe_await(self._container.kafka_dead_letters())).close()
+            # Shared with the API of `streamview run`, which reconnects it if asked again.
+            await (await maybe_await(self._container.kafka_end_offsets())).close()
+            logger.info("worker stopped")
+
+    async def _consume(self, source: KafkaRecordSource, stopping: asyncio.Event) -> int:
+        c = self._container
+        loop = ConsumeTopic(
+            source,
+            await maybe_await(c.live_gate()),  # the projection, which a rebuild can pause
+            await maybe_await(c.view_store()),
+            await maybe_await(c.consumer_status()),
+            self._settings,
+            is_outage,
+            spans=await maybe_await(c.spans()),
+        )
+        consuming = asyncio.create_task(loop.run(stopping))
+        rebuilds = asyncio.create_task((await maybe_await(c.watch_rebuilds()))(stopping))
+        stop_requested = asyncio.create_task(stopping.wait())
+        await asyncio.wait([consuming, stop_requested], return_when=asyncio.FIRST_COMPLETED)
+        stop_requested.cancel()
+        rebuilds.cancel()  # a rebuild under way is recorded FAILED and lets go of the worker
+        await asyncio.gather(rebuilds, return_exceptions=True)
+        try:
+            await asyncio.wait_for(consuming, SHUTDOWN_GRACE_SECONDS)
+        except TimeoutError:
+            logger.warning("abandoned the batch in flight after {}s", SHUTDOWN_GRACE_SECONDS)
+        except Exception:
+            logger.exception("worker failed")
+            return EXIT_FAILED
+        return EXIT_STOPPED
+
+    async def _check_schema(self, stopping: asyncio.Event) -> None:
+        """Refuse to consume into a schema this build does not know; wait for the database."""
+        async for attempt in _attempts(stopping):
+            try:
+                url = self._container.config.database_url()
+                async with await psycopg.AsyncConnection.connect(url) as conn:
+                    await check_schema(conn)
+                return
+            except psycopg.OperationalError as error:
+                logger.warning("database unreachable (attempt {}): {}", attempt, error)
+
+    async def _started_source(self, stopping: asyncio.Event) -> KafkaRecordSource | None:
+        async for attempt in _attempts(stopping):
+            source: KafkaRecordSource = await maybe_await(self._container.kafka_source())
+            try:
+                await source.start()
+                return source
+            except Exception as error:
+                if not kafka_is_transient(error):
+                    raise
+                logger.warning("kafka unreachable (attempt {}): {!r}", attempt, error)
+                await source.stop()
+        return None
+
+    async def _refresh_lag(self) -> None:
+        """Keep `kafka_consumer_lag` current, also while no record arrives; with it the state
+        and the stash gauge (batches add their deltas to the count read here)."""
+        report_lag = await maybe_await(self._container.report_lag())
+        metrics = await maybe_await(self._container.prometheus_metrics())
+        store = await maybe_await(self._container.view_store())
+        metrics.follow_state(await maybe_await(self._container.consumer_status()))
+        every = self._container.config.lag_refresh_ms() / 1000
+        while True:
+            try:
+                report = await report_lag()
+                metrics.lag_observed(report.topic, {p.partition: p.lag for p in report.partitions})
+                metrics.stash_counted(await store.stashed_count())
+            except Exception as error:  # the next round will tell; the worker goes on
+                logger.debug("lag refresh failed: {!r}", error)
+            await asyncio.sleep(every)
+
+
+async def _attempts(stopping: asyncio.Event, max_delay: float = 10.0) -> AsyncIterator[int]:
+    """1, 2, 3, ... with a growing pause between them; ends early once `stopping` is set."""
+    attempt, delay = 1, 0.2
+    while not stopping.is_set():
+        yield attempt
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        attempt, delay = attempt + 1, min(max_delay, delay * 2)
