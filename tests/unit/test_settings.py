@@ -64,7 +64,10 @@ def test_explicit_overrides_win_over_the_environment_unless_none() -> None:
         ({"STREAMVIEW_BACKEND": "mysql"}, ["STREAMVIEW_BACKEND", "mysql"]),
         ({"STREAMVIEW_ALLOW_REBUILD": "perhaps"}, ["STREAMVIEW_ALLOW_REBUILD", "bool"]),
         ({"STREAMVIEW_DEFAULT_TAX_RATE": "lots"}, ["STREAMVIEW_DEFAULT_TAX_RATE", "decimal"]),
-        ({"STREAMVIEW_DEFAULT_TAX_RATE": "1.5"}, ["STREAMVIEW_DEFAULT_TAX_RATE", "between 0 and 1"]),
+        (
+            {"STREAMVIEW_DEFAULT_TAX_RATE": "1.5"},
+            ["STREAMVIEW_DEFAULT_TAX_RATE", "between 0 and 1"],
+        ),
         ({"STREAMVIEW_LOG_FORMAT": "xml"}, ["STREAMVIEW_LOG_FORMAT"]),
         (
             {"STREAMVIEW_DB_POOL_MIN": "20", "STREAMVIEW_DB_POOL_MAX": "5"},
