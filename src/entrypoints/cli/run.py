@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from entrypoints.cli.consume import worker_settings
+from entrypoints.serving import HTTP_PARSERS, LOOPS, event_loop_factory, http_parser
 
 if TYPE_CHECKING:
     from entrypoints.settings import Settings
@@ -18,7 +19,27 @@ if TYPE_CHECKING:
 @click.command("run")
 @click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST].")
 @click.option("--port", type=int, default=None, help="Port [default: STREAMVIEW_HTTP_PORT].")
-def command(host: str | None, port: int | None) -> None:
+@click.option(
+    "--loop",
+    type=click.Choice(LOOPS),
+    default="auto",
+    show_default=True,
+    help="Event loop of the worker and the API; auto is uvloop when installed.",
+)
+@click.option(
+    "--http",
+    type=click.Choice(HTTP_PARSERS),
+    default="auto",
+    show_default=True,
+    help="HTTP/1.1 parser; auto is httptools when installed.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="One log line per request (metrics count every request either way).",
+)
+def command(host: str | None, port: int | None, loop: str, http: str, access_log: bool) -> None:
     """Consume the topic and serve the REST API from one process (the simple deployment).
 
     \b
@@ -26,10 +47,11 @@ def command(host: str | None, port: int | None) -> None:
     its group, the API drains its requests, the pool is closed. Exit codes as `consume`.
     """
     settings = worker_settings(http_host=host, http_port=port)
-    raise SystemExit(asyncio.run(_serve_with_worker(settings)))
+    with asyncio.Runner(loop_factory=event_loop_factory(loop)) as runner:
+        raise SystemExit(runner.run(_serve_with_worker(settings, http_parser(http), access_log)))
 
 
-async def _serve_with_worker(settings: Settings) -> int:
+async def _serve_with_worker(settings: Settings, http: str, access_log: bool) -> int:
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container
@@ -65,7 +87,13 @@ async def _serve_with_worker(settings: Settings) -> int:
     app = create_app_from_container(container, lifespan=[worker_running])
     server = Server(
         uvicorn.Config(
-            app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="on"
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            http=http,
+            access_log=access_log,
+            log_config=None,
+            lifespan="on",
         )
     )
     on_stop_signal(stop)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from entrypoints.serving import HTTP_PARSERS, LOOPS, http_parser, loop_name
+
 
 @click.command("serve")
 @click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST].")
@@ -11,11 +13,34 @@ import click
 @click.option(
     "--workers", type=int, default=None, help="Processes [default: STREAMVIEW_HTTP_WORKERS]."
 )
-def command(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--loop",
+    type=click.Choice(LOOPS),
+    default="auto",
+    show_default=True,
+    help="Event loop; auto is uvloop when installed.",
+)
+@click.option(
+    "--http",
+    type=click.Choice(HTTP_PARSERS),
+    default="auto",
+    show_default=True,
+    help="HTTP/1.1 parser; auto is httptools when installed.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="One log line per request (metrics count every request either way).",
+)
+def command(
+    host: str | None, port: int | None, workers: int | None, loop: str, http: str, access_log: bool
+) -> None:
     """Serve the REST API (reads Postgres; never blocks on Kafka).
 
     \b
     Swagger UI: http://HOST:PORT/schema/swagger   OpenAPI: /schema/openapi.json
+    Each worker process has its own pool and its own /metrics counters.
     """
     import uvicorn
 
@@ -28,6 +53,9 @@ def command(host: str | None, port: int | None, workers: int | None) -> None:
         host=settings.http_host,
         port=settings.http_port,
         workers=settings.http_workers,
+        loop=loop_name(loop),
+        http=http_parser(http),
+        access_log=access_log,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
     )
