@@ -2,7 +2,8 @@
 
 The position stored with the views (ViewStore) is the one that counts: every partition this
 worker is given is sought to it before any of its records are projected, and again after a
-database outage. Kafka's own committed offsets are only a copy for the standard tools.
+database outage. Kafka's own committed offsets are only a copy for the standard tools, sent
+in the background (BrokerCommits) rather than waited for after every batch.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 import msgspec
 from loguru import logger
 
+from application.broker_commits import BrokerCommits
 from application.ports import BatchSpans, ConsumerState, Position, ViewStore
 from application.projecting import BatchOutcome
 from domain.records import RawRecord
@@ -94,11 +96,14 @@ class ConsumeTopic:
         self._placed: set[int] = set()  # sought to the stored position: safe to project
         self._unplaced: set[int] = set()  # assigned, paused until sought
         self._failures = 0
+        self._commits = BrokerCommits(source.commit)
 
     async def partitions_revoked(self, partitions: Set[int]) -> None:
         async with self._lock:
             self._placed -= partitions
             self._unplaced -= partitions
+            # The broker's copy goes out before the partitions do, as when it was sent inline.
+            await self._commits.flush()
 
     async def partitions_assigned(self, partitions: Set[int]) -> None:
         async with self._lock:
@@ -115,12 +120,15 @@ class ConsumeTopic:
                     if not self._is_transient(error):
                         raise
                     await self._back_off(error, stopping)
+            await self._commits.flush()  # the final positions, for the tools
         except asyncio.CancelledError:  # abandoned: the transaction in flight rolled back
             self._status.state = ConsumerState.STOPPED
             raise
         except BaseException:
             self._status.state = ConsumerState.FAILED
             raise
+        finally:
+            self._commits.cancel()  # only left over when abandoned or failed
         self._status.state = ConsumerState.STOPPED
 
     async def _step(self) -> None:
@@ -157,11 +165,12 @@ class ConsumeTopic:
         if not placed:
             return
         started = time.perf_counter()
-        # One `batch` span: poll, then parse/upsert (ProjectBatch's spans), then commit.
+        # One `batch` span: poll, then parse/upsert (ProjectBatch's spans), then commit: here
+        # the hand-over of the positions to BrokerCommits, which sends them in the background.
         with self._span(placed, poll_started_ns):
             outcome = await self._project(placed)
-            with self._span_of("commit", partitions=len(outcome.positions)):
-                await self._source.commit(outcome.positions)
+            with self._span_of("commit", partitions=len(outcome.positions), background=True):
+                self._commits.request(outcome.positions)
         self._failures = 0
         tally = outcome.result.tally
         logger.bind(

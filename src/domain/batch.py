@@ -70,7 +70,7 @@ def apply_batch(
     last_of: dict[str, OrderView | None] = {}
 
     for envelope in envelopes:
-        order_id = envelope.order_id
+        order_id = envelope.event.order_id
         if order_id not in last_of:
             snapshot = snapshots.get(order_id) or OrderSnapshot()
             last_of[order_id] = snapshot.view
@@ -78,7 +78,7 @@ def apply_batch(
         view, stash = last_of[order_id], stash_of[order_id]
         last = 0 if view is None else view.last_event_sequence
 
-        match decide(last, envelope.sequence, stash.keys()):
+        match decide(last, envelope.sequence, stash):
             case Decision.DEDUP:
                 tally.duplicates += 1
             case Decision.LATE:
@@ -110,4 +110,4 @@ def apply_batch(
 
 
 def _after(envelope: Envelope, stash: Mapping[int, Envelope]) -> list[tuple[int, Envelope]]:
-    return releasable(envelope.sequence, stash)
+    return releasable(envelope.sequence, stash) if stash else []

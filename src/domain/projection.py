@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import Any
 
 import msgspec
 
@@ -14,8 +15,13 @@ ZERO = Decimal("0.00")
 # Generous precision: qty (7 digits) x price (17 digits) x (1 + rate) never rounds before we do.
 _EXACT = Context(prec=80)
 
+# gc=False on these immutable values (and on the records and envelopes): they hold no
+# container that could point back at them, so no reference cycle can pass through them, and
+# the cyclic garbage collector need not scan the millions made while ingesting (it cost the
+# worker about a sixth of its CPU; measured in docs/benchmarks.md, "Ingest path").
 
-class OrderLine(msgspec.Struct, frozen=True):
+
+class OrderLine(msgspec.Struct, frozen=True, gc=False):
     order_id: str
     line_no: int
     item_id: str
@@ -27,7 +33,7 @@ class OrderLine(msgspec.Struct, frozen=True):
     gross_line_total: Decimal
 
 
-class OrderView(msgspec.Struct, frozen=True):
+class OrderView(msgspec.Struct, frozen=True, gc=False):
     """One `orders_view` row, except `projected_at`, which only the writer knows."""
 
     order_id: str
@@ -49,7 +55,7 @@ class OrderView(msgspec.Struct, frozen=True):
         return self.last_event_id
 
 
-class Projected(msgspec.Struct, frozen=True):
+class Projected(msgspec.Struct, frozen=True, gc=False):
     view: OrderView
     new_lines: tuple[OrderLine, ...]
 
@@ -60,7 +66,8 @@ class ProjectionError(Exception):
 
 def gross(net: Decimal, tax_rate: Decimal) -> Decimal:
     """The one rounding rule: net x (1 + taxRate), half-even to the cent."""
-    return _EXACT.multiply(net, _EXACT.add(1, tax_rate)).quantize(CENT, ROUND_HALF_EVEN)
+    # net + net x taxRate in one exact operation (a third cheaper than add, then multiply).
+    return _EXACT.fma(net, tax_rate, net).quantize(CENT, ROUND_HALF_EVEN)
 
 
 def make_line(
@@ -101,8 +108,7 @@ def project(
         case OrderItemAdded(), OrderView():
             return _item_added(state, event, sequence, default_tax_rate)
         case OrderStatusChanged(), OrderView():
-            view = msgspec.structs.replace(_touched(state, event, sequence), status=event.status)
-            return Projected(view, ())
+            return Projected(_moved(state, event, sequence, status=event.status), ())
     raise ProjectionError(
         f"cannot apply {type(event).__name__} seq {sequence} to "
         f"{'a missing order' if state is None else 'an existing order'} {event.order_id!r}"
@@ -110,33 +116,33 @@ def project(
 
 
 def _created(event: OrderCreated, sequence: int, default_tax_rate: Decimal) -> Projected:
-    lines = tuple(
-        make_line(
-            event.order_id,
-            number,
-            item.item_id,
-            item.sku,
-            item.qty,
-            item.price,
-            default_tax_rate if item.tax_rate is None else item.tax_rate,
+    lines: list[OrderLine] = []
+    total_net = total_gross = ZERO
+    item_count = 0
+    for number, item in enumerate(event.items, start=1):
+        tax_rate = default_tax_rate if item.tax_rate is None else item.tax_rate
+        line = make_line(
+            event.order_id, number, item.item_id, item.sku, item.qty, item.price, tax_rate
         )
-        for number, item in enumerate(event.items, start=1)
-    )
+        lines.append(line)
+        total_net += line.net_line_total
+        total_gross += line.gross_line_total
+        item_count += line.qty
     view = OrderView(
         order_id=event.order_id,
         customer_id=event.customer_id,
         status=OrderStatus.CREATED,
         currency=event.currency,
-        total_net=sum((line.net_line_total for line in lines), ZERO),
-        total_gross=sum((line.gross_line_total for line in lines), ZERO),
-        item_count=sum(line.qty for line in lines),
+        total_net=total_net,
+        total_gross=total_gross,
+        item_count=item_count,
         line_count=len(lines),
         created_at=event.occurred_at,
         updated_at=event.occurred_at,
         last_event_sequence=sequence,
         last_event_id=event.event_id,
     )
-    return Projected(view, lines)
+    return Projected(view, tuple(lines))
 
 
 def _item_added(
@@ -151,8 +157,10 @@ def _item_added(
         event.price,
         default_tax_rate if event.tax_rate is None else event.tax_rate,
     )
-    view = msgspec.structs.replace(
-        _touched(state, event, sequence),
+    view = _moved(
+        state,
+        event,
+        sequence,
         total_net=state.total_net + line.net_line_total,
         total_gross=state.total_gross + line.gross_line_total,
         item_count=state.item_count + line.qty,
@@ -161,10 +169,12 @@ def _item_added(
     return Projected(view, (line,))
 
 
-def _touched(state: OrderView, event: OrderEvent, sequence: int) -> OrderView:
+def _moved(state: OrderView, event: OrderEvent, sequence: int, **changes: Any) -> OrderView:
+    """The view after `event`: `changes`, and the columns every applied event moves."""
     return msgspec.structs.replace(
         state,
         updated_at=event.occurred_at,
         last_event_sequence=sequence,
         last_event_id=event.event_id,
+        **changes,
     )
