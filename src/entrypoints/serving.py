@@ -10,6 +10,11 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 LOOPS = ("auto", "uvloop", "asyncio")
 HTTP_PARSERS = ("auto", "httptools", "h11")
@@ -40,3 +45,36 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
 
         return uvloop.new_event_loop
     return asyncio.new_event_loop
+
+
+def server_options(command: F) -> F:
+    """The options `serve` and `run` share: where to listen and how to serve."""
+    options = (
+        click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST]."),
+        click.option(
+            "--port", type=int, default=None, help="Port [default: STREAMVIEW_HTTP_PORT]."
+        ),
+        click.option(
+            "--loop",
+            type=click.Choice(LOOPS),
+            default="auto",
+            show_default=True,
+            help="Event loop; auto is uvloop when installed.",
+        ),
+        click.option(
+            "--http",
+            type=click.Choice(HTTP_PARSERS),
+            default="auto",
+            show_default=True,
+            help="HTTP/1.1 parser; auto is httptools when installed.",
+        ),
+        click.option(
+            "--access-log/--no-access-log",
+            default=False,
+            show_default=True,
+            help="One log line per request (metrics count every request either way).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command

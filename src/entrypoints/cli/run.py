@@ -10,35 +10,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from entrypoints.cli.consume import worker_settings
-from entrypoints.serving import HTTP_PARSERS, LOOPS, event_loop_factory, http_parser
+from entrypoints.serving import event_loop_factory, http_parser, server_options
 
 if TYPE_CHECKING:
     from entrypoints.settings import Settings
 
 
 @click.command("run")
-@click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST].")
-@click.option("--port", type=int, default=None, help="Port [default: STREAMVIEW_HTTP_PORT].")
-@click.option(
-    "--loop",
-    type=click.Choice(LOOPS),
-    default="auto",
-    show_default=True,
-    help="Event loop of the worker and the API; auto is uvloop when installed.",
-)
-@click.option(
-    "--http",
-    type=click.Choice(HTTP_PARSERS),
-    default="auto",
-    show_default=True,
-    help="HTTP/1.1 parser; auto is httptools when installed.",
-)
-@click.option(
-    "--access-log/--no-access-log",
-    default=False,
-    show_default=True,
-    help="One log line per request (metrics count every request either way).",
-)
+@server_options
 def command(host: str | None, port: int | None, loop: str, http: str, access_log: bool) -> None:
     """Consume the topic and serve the REST API from one process (the simple deployment).
 

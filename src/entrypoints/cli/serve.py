@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.serving import HTTP_PARSERS, LOOPS, http_parser, loop_name
+from entrypoints.serving import http_parser, loop_name, server_options
 
 
 @click.command("serve")
-@click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST].")
-@click.option("--port", type=int, default=None, help="Port [default: STREAMVIEW_HTTP_PORT].")
 @click.option(
     "--workers", type=int, default=None, help="Processes [default: STREAMVIEW_HTTP_WORKERS]."
 )
-@click.option(
-    "--loop",
-    type=click.Choice(LOOPS),
-    default="auto",
-    show_default=True,
-    help="Event loop; auto is uvloop when installed.",
-)
-@click.option(
-    "--http",
-    type=click.Choice(HTTP_PARSERS),
-    default="auto",
-    show_default=True,
-    help="HTTP/1.1 parser; auto is httptools when installed.",
-)
-@click.option(
-    "--access-log/--no-access-log",
-    default=False,
-    show_default=True,
-    help="One log line per request (metrics count every request either way).",
-)
+@server_options
 def command(
     host: str | None, port: int | None, workers: int | None, loop: str, http: str, access_log: bool
 ) -> None:
