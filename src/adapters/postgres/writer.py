@@ -4,12 +4,12 @@ How rows travel: each table gets ONE statement with ONE parameter, its rows as a
 that msgspec encodes straight from the domain structs (OrderView and OrderLine fields are the
 column names; decimals go as strings, so exactly; timestamps as RFC 3339), expanded by
 `json_to_recordset(…)` into `INSERT … SELECT … ON CONFLICT`; the statements of `save` go in
-one pipeline, so one network round trip. Measured on the 2-core dev machine (80 mixed batches
-of 2,000 records, variants interleaved; docs/benchmarks.md, "Ingest path"): the
-client's CPU per save fell from 14.8 ms, with one binary array per column (`unnest(%b::t[])`,
-which psycopg dumps element by element in Python), to 4.1 ms, for about 4 ms more of the
-server's (it parses the JSON); `jsonb_to_recordset` cost the server more again. Before that:
-binary COPY into a temp table was slower than the arrays, pipelined `executemany` twice as slow.
+one pipeline, so one network round trip. Measured (docs/benchmarks.md, "Ingest path"; 80
+mixed batches of 2,000 records, variants interleaved): the client's CPU per save fell from
+14.8 ms with one binary array per column (`unnest(%b::t[])`, which psycopg dumps element by
+element in Python) to 4.1 ms, for about 4 ms more of the server's, which parses the JSON;
+`jsonb_to_recordset` cost the server more again. Binary COPY into a temp table was slower
+than the arrays, pipelined `executemany` twice as slow.
 """
 
 from __future__ import annotations
