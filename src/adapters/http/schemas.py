@@ -121,20 +121,8 @@ def order_item(line: OrderLine) -> OrderItem:
 
 def order_detail(view: OrderView, lines: tuple[OrderLine, ...]) -> OrderDetailBody:
     ordered = sorted(lines, key=lambda line: line.line_no)
-    return OrderDetailBody(
-        order_id=view.order_id,
-        customer_id=view.customer_id,
-        status=view.status,
-        currency=view.currency,
-        total_net=money(view.total_net),
-        total_gross=money(view.total_gross),
-        item_count=view.item_count,
-        line_count=view.line_count,
-        created_at=utc(view.created_at),
-        updated_at=utc(view.updated_at),
-        last_event_sequence=view.last_event_sequence,
-        items=[order_item(line) for line in ordered],
-    )
+    summary = msgspec.structs.asdict(order_summary(view))
+    return OrderDetailBody(**summary, items=[order_item(line) for line in ordered])
 
 
 def order_list(page: OrderPage) -> OrderListBody:
