@@ -242,7 +242,8 @@ async def test_watcher_claims_a_request_and_runs_it() -> None:
     watcher = WatchRebuilds(h.log, h.run, owner="worker-1", poll_seconds=0.005)
     watching = asyncio.create_task(watcher(stopping))
 
-    while h.log.rows[requested.rebuild_id].state is R:
+    # Until it ends: SWAPPING is not the end, and stopping then would fail the rebuild.
+    while h.log.rows[requested.rebuild_id].state not in {S, F, C}:
         await asyncio.sleep(0.005)
     stopping.set()
     await watching
