@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaProducer
 
+from adapters.kafka.closing import close_keeping_cancellation
 from entrypoints.generator import OutgoingRecord
 
 
@@ -55,5 +56,5 @@ async def publish(
         if progress:
             progress(sent)
     finally:
-        await producer.stop()
+        await close_keeping_cancellation(producer.stop())
     return sent

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from loguru import logger
 
+from adapters.kafka.closing import close_keeping_cancellation
 from domain.records import Rejected
 
 
@@ -48,7 +49,7 @@ class KafkaDeadLetters:
     async def close(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
-            await producer.stop()  # flushes what is pending
+            await close_keeping_cancellation(producer.stop())  # flushes what is pending
 
     async def publish(self, letters: Sequence[Rejected]) -> None:
         """Send every letter, then wait until the broker acknowledged all of them."""
@@ -73,7 +74,7 @@ class KafkaDeadLetters:
                 try:
                     await producer.start()
                 except BaseException:
-                    await producer.stop()
+                    await close_keeping_cancellation(producer.stop())
                     raise
                 self._producer = producer
             return self._producer

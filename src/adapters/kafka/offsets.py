@@ -7,6 +7,8 @@ import asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from adapters.kafka.closing import close_keeping_cancellation
+
 
 class KafkaEndOffsets:
     """Implements EndOffsets. Connects on first use and reconnects after a failed start."""
@@ -38,9 +40,9 @@ class KafkaEndOffsets:
     async def close(self) -> None:
         admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
         if consumer is not None:
-            await consumer.stop()
+            await close_keeping_cancellation(consumer.stop())
         if admin is not None:
-            await admin.close()
+            await close_keeping_cancellation(admin.close())
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         async with self._connecting:
@@ -58,8 +60,8 @@ class KafkaEndOffsets:
                         await admin.start()
                         await consumer.start()
                 except BaseException:
-                    await consumer.stop()
-                    await admin.close()
+                    await close_keeping_cancellation(consumer.stop())
+                    await close_keeping_cancellation(admin.close())
                     raise
                 self._admin, self._consumer = admin, consumer
             return self._admin, self._consumer

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.records import to_raw_record
 from domain.records import RawRecord
@@ -101,4 +102,4 @@ async def open_replay(
     try:
         yield KafkaTopicReplay(consumer, topic, partitions, batch_records)
     finally:
-        await consumer.stop()
+        await close_keeping_cancellation(consumer.stop())

@@ -10,6 +10,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from loguru import logger
 
+from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.records import to_raw_record
 from application.consuming import PartitionListener
 from application.ports import Position
@@ -57,7 +58,7 @@ class KafkaRecordSource:
     async def stop(self) -> None:
         """Leave the group at once, so that its partitions move without a session timeout."""
         try:
-            await self._consumer.stop()
+            await close_keeping_cancellation(self._consumer.stop())
         except asyncio.CancelledError:
             # With the broker down, aiokafka's close re-raises the cancellation of its own
             # fetch tasks; only a cancellation of this task itself may go on.
