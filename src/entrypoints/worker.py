@@ -116,7 +116,12 @@ class Worker:
         await asyncio.wait([consuming, stop_requested], return_when=asyncio.FIRST_COMPLETED)
         stop_requested.cancel()
         rebuilds.cancel()  # a rebuild under way is recorded FAILED and lets go of the worker
-        await asyncio.gather(rebuilds, return_exceptions=True)
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(rebuilds, return_exceptions=True), SHUTDOWN_GRACE_SECONDS
+            )
+        except TimeoutError:
+            logger.warning("a rebuild did not let go within {}s", SHUTDOWN_GRACE_SECONDS)
         try:
             await asyncio.wait_for(consuming, SHUTDOWN_GRACE_SECONDS)
         except TimeoutError:
