@@ -9,6 +9,7 @@ which a heartbeat a second reports); in-place 6,000 orders.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import shutil
@@ -107,8 +108,12 @@ async def test_reads_are_served_throughout_and_events_produced_meanwhile_land_on
         reads: Counter[tuple[str, int, bool]] = Counter()
         live_batches: Counter[str] = Counter()
 
+        done = asyncio.Event()  # the loops below end on it, not by cancellation mid-call
+
         async def read_all_the_time() -> None:
             for path in itertools.cycle(paths):
+                if done.is_set():
+                    return
                 seen = state["now"]
                 response = await http.get(path)
                 ok = response.status_code == 200 and response.json() == expected[path]
@@ -122,7 +127,10 @@ async def test_reads_are_served_throughout_and_events_produced_meanwhile_land_on
                 )
                 await produce(settings.kafka_bootstrap, settings.topic, generate(live))
                 live_batches[state["now"]] += 1
-                await asyncio.sleep(0.2)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), 0.2)
+                if done.is_set():
+                    return
 
         readers = [asyncio.create_task(read_all_the_time()) for _ in range(2)]
         await asyncio.sleep(0.5)  # reads flow before the rebuild starts
@@ -135,9 +143,8 @@ async def test_reads_are_served_throughout_and_events_produced_meanwhile_land_on
 
         final = await service.rebuild_until(location, track)
         await asyncio.sleep(1.0)  # reads and new orders after the swap too
-        for task in [*readers, producer]:
-            task.cancel()
-        await asyncio.gather(*readers, producer, return_exceptions=True)
+        done.set()
+        await asyncio.wait_for(asyncio.gather(*readers, producer), 60)
         ends = await service.caught_up()
 
         assert final["state"] == "SUCCEEDED", final
