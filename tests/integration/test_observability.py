@@ -13,8 +13,7 @@ import contextlib
 import io
 import json
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -35,6 +34,7 @@ from entrypoints.container import Container, build_container
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 from entrypoints.worker import Worker
+from tests.integration.worker_support import eventually
 from tests.support.events import item_added, order_created, record, status_changed
 
 Series = tuple[str, tuple[tuple[str, str], ...]]
@@ -96,14 +96,6 @@ def samples(text: str) -> dict[Series, float]:
 def deltas(before: dict[Series, float], after: dict[Series, float]) -> dict[Series, float]:
     changed = {k: v - before.get(k, 0.0) for k, v in after.items() if k[0] in COUNTERS}
     return {k: v for k, v in changed.items() if v}
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def publish(bootstrap: str, topic: str, records: list[RawRecord]) -> None:
