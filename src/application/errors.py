@@ -22,3 +22,7 @@ class InvalidParameter(ApplicationError):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+class Unavailable(ApplicationError):
+    """A store or broker the request needs did not answer in time; worth retrying later."""

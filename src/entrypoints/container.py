@@ -54,7 +54,11 @@ class Container(containers.DeclarativeContainer):
     # Created closed: whoever runs (app lifespan, worker) does `await pool.open(wait=True)`
     # first and `await pool.close()` at exit.
     postgres_pool = providers.Singleton(
-        make_pool, config.database_url, config.db_pool_min, config.db_pool_max
+        make_pool,
+        config.database_url,
+        config.db_pool_min,
+        config.db_pool_max,
+        config.db_pool_timeout_ms,
     )
     postgres_store = providers.Singleton(PostgresViewStore, postgres_pool)
     postgres_probe = providers.Singleton(PostgresProbe, postgres_pool)

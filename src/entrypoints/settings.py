@@ -24,6 +24,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = "postgresql://streamview@127.0.0.1:5432/streamview"
     db_pool_min: Positive = 2
     db_pool_max: Positive = 10
+    db_pool_timeout_ms: Positive = 5000
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic: str = "orders.events"
     dlq_topic: str = "orders.events.dlq"

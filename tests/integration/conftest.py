@@ -17,6 +17,8 @@ Fixtures for tests:
 - new_topic: new_topic(partitions=1) -> name; creates <name> and <name>.dlq, usable at once
   (every partition has a leader), both deleted after the test.
 - group_id: a consumer group id no other test uses.
+- disposable_postgres: a PostgreSQL server of the test alone (a PostgresNode), to crash
+  with postgres_support.crash and start again.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ from entrypoints.localstack.config import (
     ENV_KAFKA_VERSION,
     default_state_dir,
 )
+from entrypoints.localstack.postgres import PostgresNode
 from entrypoints.localstack.sharing import shared_stack
+from tests.integration.postgres_support import disposable_postgres_node
 
 ENV_TEST_STACK = "STREAMVIEW_TEST_STACK"
 ENV_TEST_STATE_DIR = "STREAMVIEW_TEST_STATE_DIR"
@@ -188,3 +192,9 @@ def new_topic(stack_endpoints: StackEndpoints) -> Iterator[Callable[..., str]]:
 @pytest.fixture
 def group_id() -> str:
     return f"sv-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def disposable_postgres() -> Iterator[PostgresNode]:
+    with disposable_postgres_node() as node:
+        yield node

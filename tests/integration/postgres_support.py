@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -14,6 +19,9 @@ from adapters.postgres.pool import make_pool
 from application.ports import BatchWrite, Position, ProjectionTransaction, ViewStore
 from domain.batch import BatchResult, apply_batch
 from domain.records import Envelope
+from entrypoints.localstack.config import StackConfig
+from entrypoints.localstack.os_user import as_user
+from entrypoints.localstack.postgres import PostgresNode
 
 TABLES = ("orders_view", "order_items_view", "order_stash", "consumer_positions")
 
@@ -63,3 +71,36 @@ async def project(
 async def execute(database_url: str, statement: str) -> None:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await conn.execute(statement)  # type: ignore[arg-type]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def disposable_postgres_node() -> Iterator[PostgresNode]:
+    """A PostgreSQL server of one test alone, so that it can be crashed and started again."""
+    state_dir = Path(f"/var/tmp/streamview-disposable-pg-{uuid.uuid4().hex[:8]}")
+    config = StackConfig.from_env(
+        env={},
+        state_dir=state_dir,
+        postgres_port=_free_port(),
+        kafka_port=_free_port(),
+        kafka_controller_port=_free_port(),
+    )
+    node = PostgresNode(config, report=lambda _: None)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def crash(node: PostgresNode) -> None:
+    """`pg_ctl stop -m immediate`: every server process quits at once, as in a crash."""
+    pg_ctl = node.binaries().tool("pg_ctl")
+    argv = [pg_ctl, "stop", "-D", str(node.data_dir), "-m", "immediate", "-w"]
+    subprocess.run(as_user(node.os_user, argv), check=True, capture_output=True)

@@ -12,25 +12,20 @@ import asyncio
 import contextlib
 import itertools
 import random
-import shutil
 import subprocess
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.projecting import ProjectBatch
 from entrypoints.generator import GeneratorOptions, generate
-from entrypoints.localstack.config import StackConfig
-from entrypoints.localstack.os_user import as_user
 from entrypoints.localstack.postgres import PostgresNode
 from entrypoints.settings import Settings
+from tests.integration.postgres_support import crash
 from tests.integration.rebuild_support import (
     FINAL,
     OPS_SECRET,
@@ -247,34 +242,6 @@ async def test_inplace_rebuild_stops_the_worker_replays_and_lets_it_go_on(
         assert (lags["state"], lags["totalLag"]) == ("RUNNING", 0)
 
 
-@pytest.fixture
-def disposable_postgres() -> Iterator[PostgresNode]:
-    """A PostgreSQL server of this test alone, so that it can be killed."""
-    port = free_port()
-    state_dir = Path(f"/var/tmp/streamview-rebuild-crash-{uuid.uuid4().hex[:8]}")
-    config = StackConfig.from_env(
-        env={},
-        state_dir=state_dir,
-        postgres_port=port,
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-    )
-    node = PostgresNode(config, report=lambda _: None)
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
-
-
-def kill(node: PostgresNode) -> None:
-    """`pg_ctl stop -m immediate`: every server process quits at once, as in a crash."""
-    pg_ctl = node.binaries().tool("pg_ctl")
-    argv = [pg_ctl, "stop", "-D", str(node.data_dir), "-m", "immediate", "-w"]
-    subprocess.run(as_user(node.os_user, argv), check=True, capture_output=True)
-
-
 async def test_postgres_killed_mid_rebuild_leaves_the_live_views_and_the_next_one_works(
     stack_endpoints: Any,
     disposable_postgres: PostgresNode,
@@ -288,7 +255,7 @@ async def test_postgres_killed_mid_rebuild_leaves_the_live_views_and_the_next_on
         location = await service.start_rebuild()
         await service.rebuild_until(location, lambda s: s["eventsReplayed"] > 0)
 
-        kill(disposable_postgres)
+        crash(disposable_postgres)
         await asyncio.sleep(1.0)
         disposable_postgres.start()  # crash recovery, then the worker reconnects
 

@@ -8,6 +8,7 @@ import pytest
 from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
+from application.errors import Unavailable
 from domain.records import RawRecord
 from entrypoints.asgi import create_app_from_container
 from entrypoints.container import Container, build_container
@@ -208,13 +209,36 @@ async def test_wrong_method_is_a_405_problem_with_allow(client):
     assert "GET" in response.headers["allow"]
 
 
-class Exploding:
-    async def __call__(self, order_id: str) -> None:
-        raise RuntimeError("connection to 10.0.0.7 refused; password=hunter2")
+class FailingReader:
+    """An OrderReader whose every read fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def get_order(self, order_id: str) -> None:
+        raise self.error
+
+    async def list_orders(self, query: object) -> None:
+        raise self.error
 
 
 async def test_unexpected_errors_are_500_problems_without_internals(container):
-    container.get_order.override(providers.Object(Exploding()))
+    reader = FailingReader(RuntimeError("connection to 10.0.0.7 refused; password=hunter2"))
+    container.order_reader.override(providers.Object(reader))
     async with AsyncTestClient(create_app_from_container(container)) as client:
         body = assert_problem(await client.get(f"/orders/{ORDER}"), 500, "Internal Server Error")
+    assert body["detail"] == "an unexpected error occurred; it has been logged"
     assert "hunter2" not in str(body) and "Traceback" not in str(body)
+
+
+@pytest.mark.parametrize("path", [f"/orders/{ORDER}", "/orders?status=PAID"])
+async def test_a_database_that_does_not_answer_is_a_503_with_retry_after(container, path):
+    reader = FailingReader(Unavailable("the database did not answer: PoolTimeout"))
+    container.order_reader.override(providers.Object(reader))
+    async with AsyncTestClient(create_app_from_container(container)) as client:
+        response = await client.get(path)
+        body = assert_problem(response, 503, "Service Unavailable")
+
+    assert response.headers["retry-after"] == "2"
+    assert body["type"] == "urn:streamview:problem:unavailable"
+    assert body["detail"] == "the database did not answer: PoolTimeout; retry later"

@@ -28,7 +28,7 @@ from adapters.http.params import (
     rfc3339,
     split_statuses,
 )
-from adapters.http.problems import problem_spec
+from adapters.http.problems import problem_spec, unavailable_spec
 from adapters.http.schemas import OrderDetailBody, OrderListBody, order_detail, order_list
 from application.errors import NotFound
 from application.queries import DEFAULT_PAGE_SIZE, GetOrder, ListOrders, ListRequest
@@ -53,6 +53,7 @@ class OrdersController(Controller):
             304: ResponseSpec(None, description="Not modified: `If-None-Match` holds the ETag"),
             400: problem_spec("A header is malformed"),
             404: problem_spec("No order with this id"),
+            **unavailable_spec(),
         },
     )
     async def show_order(
@@ -81,7 +82,10 @@ class OrdersController(Controller):
                 name="Link", description="rel=next and rel=prev pages", documentation_only=True
             )
         ],
-        responses={400: problem_spec("A parameter is invalid; `invalidParams` names it")},
+        responses={
+            400: problem_spec("A parameter is invalid; `invalidParams` names it"),
+            **unavailable_spec(),
+        },
     )
     async def search_orders(
         self,

@@ -14,7 +14,7 @@ from litestar.params import ParameterKwarg
 from litestar.types import ExceptionHandlersMap
 from loguru import logger
 
-from application.errors import ApplicationError, Conflict, InvalidParameter, NotFound
+from application.errors import ApplicationError, Conflict, InvalidParameter, NotFound, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_INVALID_PARAMETERS = "urn:streamview:problem:invalid-parameters"
@@ -23,6 +23,9 @@ TYPE_CONFLICT = "urn:streamview:problem:conflict"
 TYPE_UNAUTHORIZED = "urn:streamview:problem:unauthorized"
 TYPE_FORBIDDEN = "urn:streamview:problem:forbidden"
 TYPE_NOT_READY = "urn:streamview:problem:not-ready"
+TYPE_UNAVAILABLE = "urn:streamview:problem:unavailable"
+# What a client is told to wait before retrying a request the database could not serve.
+RETRY_AFTER_SECONDS = 2
 
 
 class InvalidParam(msgspec.Struct, frozen=True):
@@ -63,6 +66,11 @@ def problem_spec(description: str, body: type[Problem] | None = None) -> Respons
     )
 
 
+def unavailable_spec() -> dict[int, ResponseSpec]:
+    """The 503 of every route that reads the database (with a `Retry-After` header)."""
+    return {503: problem_spec("The database did not answer in time; retry after `Retry-After` s")}
+
+
 _EXAMPLE = {
     "type": TYPE_INVALID_PARAMETERS,
     "title": "Bad Request",
@@ -84,6 +92,14 @@ def _application_error(request: Request[Any, Any, Any], exc: ApplicationError) -
         return problem_response(404, str(exc), type_=TYPE_NOT_FOUND)
     if isinstance(exc, Conflict):
         return problem_response(409, str(exc), type_=TYPE_CONFLICT)
+    if isinstance(exc, Unavailable):
+        logger.warning("{} {} answered 503: {}", request.method, request.url.path, exc)
+        return problem_response(
+            503,
+            f"{exc}; retry later",
+            type_=TYPE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return _unexpected(request, exc)
 
 

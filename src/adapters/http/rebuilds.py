@@ -17,7 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
 from adapters.http.ops import OPS_RESPONSES
-from adapters.http.problems import problem_spec
+from adapters.http.problems import problem_spec, unavailable_spec
 from adapters.http.schemas import CamelStruct, utc
 from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuilding import Rebuild, RebuildMode, RebuildPhase, RebuildState, progress_of
@@ -106,6 +106,7 @@ def rebuild_controller(
             responses={
                 **OPS_RESPONSES,
                 409: problem_spec("A rebuild is running already, or rebuilds are disabled"),
+                **unavailable_spec(),
             },
         )
         async def request_rebuild(
@@ -123,7 +124,7 @@ def rebuild_controller(
 
         @get(
             ["/views/rebuild/{rebuildId:str}", "/ops/views/rebuild/{rebuildId:str}"],
-            responses={**OPS_RESPONSES, **_NOT_FOUND},
+            responses={**OPS_RESPONSES, **_NOT_FOUND, **unavailable_spec()},
         )
         async def show_rebuild(
             self, rebuildId: FromPath[str], get_rebuild: NamedDependency[GetRebuild]
@@ -138,6 +139,7 @@ def rebuild_controller(
                 **OPS_RESPONSES,
                 **_NOT_FOUND,
                 409: problem_spec("The rebuild is swapping or finished: too late to cancel"),
+                **unavailable_spec(),
             },
         )
         async def stop_rebuild(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.migrations import check_schema
+from application.errors import Unavailable
 
 
 async def _configure(conn: AsyncConnection) -> None:
@@ -13,16 +18,21 @@ async def _configure(conn: AsyncConnection) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
-def make_pool(dsn: str, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
+def make_pool(
+    dsn: str, min_size: int = 2, max_size: int = 10, timeout_ms: int = 5000
+) -> AsyncConnectionPool:
     """A pool that is not open yet: the lifespan calls `open_checked(pool)`.
 
     Connections are in autocommit mode, so reads cost no BEGIN/COMMIT round trips; writes
-    open an explicit transaction (`conn.transaction()`).
+    open an explicit transaction (`conn.transaction()`). `timeout_ms` bounds the wait for a
+    connection: with the database away, a read answers 503 after it rather than hanging for
+    psycopg_pool's 30 s default, and the worker notices the outage as soon.
     """
     return AsyncConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,
+        timeout=timeout_ms / 1000,
         kwargs={"autocommit": True},
         configure=_configure,
         open=False,
@@ -40,3 +50,14 @@ async def open_checked(pool: AsyncConnectionPool, timeout: float = 30.0) -> int:
     except BaseException:
         await pool.close()
         raise
+
+
+@asynccontextmanager
+async def connection_or_unavailable(pool: AsyncConnectionPool) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection for a read; a database that cannot be reached (no connection within
+    the pool's timeout, a connection lost, the server shutting down) is `Unavailable`."""
+    try:
+        async with pool.connection() as conn:
+            yield conn
+    except psycopg.OperationalError as error:  # PoolTimeout is one too
+        raise Unavailable(f"the database did not answer: {type(error).__name__}") from error

@@ -7,6 +7,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.list_clauses import SORT_COLUMNS
 from adapters.postgres.listing import list_statement, probe_statement
+from adapters.postgres.pool import connection_or_unavailable
 from adapters.postgres.rows import (
     LINE_COLUMNS,
     VIEW_COLUMNS,
@@ -45,7 +46,7 @@ class PostgresOrderReader:
         )
 
     async def get_order(self, order_id: str) -> OrderDetail | None:
-        async with self._pool.connection() as conn:
+        async with connection_or_unavailable(self._pool) as conn:
             cursor = await conn.execute(self._get, (order_id,))
             rows = await cursor.fetchall()
         if not rows:
@@ -57,7 +58,7 @@ class PostgresOrderReader:
     async def list_orders(self, query: ListQuery) -> list[OrderView]:
         probe = probe_statement(self._tables, query)
         statement, params = list_statement(self._tables, query)
-        async with self._pool.connection() as conn:
+        async with connection_or_unavailable(self._pool) as conn:
             # Planned for these values every time: a generic plan could not know the LIMIT
             # or how selective the filters are.
             rows = []

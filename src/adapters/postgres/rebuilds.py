@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.postgres.pool import connection_or_unavailable
 from application.rebuilding import TRANSITIONS, Rebuild, RebuildState
 
 _COLUMNS = (
@@ -52,7 +53,7 @@ class PostgresRebuildLog:
         self._stale_after = stale_after_seconds
 
     async def _one(self, query: sql.Composed, params: Any = None) -> Rebuild | None:
-        async with self._pool.connection() as conn:
+        async with connection_or_unavailable(self._pool) as conn:
             cursor = await conn.execute(query, params)
             row = await cursor.fetchone()
         return None if row is None else _rebuild(row)
@@ -64,7 +65,7 @@ class PostgresRebuildLog:
         )
         params = (rebuild.rebuild_id, rebuild.mode.value, rebuild.state.value, rebuild.phase.value)
         for _ in range(3):  # the active one may finish between the two statements
-            async with self._pool.connection() as conn:
+            async with connection_or_unavailable(self._pool) as conn:
                 if await (await conn.execute(insert, params)).fetchone():
                     return None
             active = await self._one(_SELECT + sql.SQL(f" WHERE {_ACTIVE}"))
