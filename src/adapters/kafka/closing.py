@@ -11,9 +11,9 @@ async def close_keeping_cancellation(closing: Awaitable[None]) -> None:
 
     Their close paths cancel aiokafka's own background tasks and await them under
     `suppress(CancelledError)`. A cancellation of the *calling* task that lands at that moment
-    is suppressed with them, and the caller carries on as if it had never been cancelled: a
-    cancelled producer loop kept producing for an hour. Shielded, the close runs to its end
-    in its own task and the caller's cancellation reaches the caller, after the close.
+    is suppressed with them, and the caller carries on as if it had never been cancelled (a
+    test's cancelled producer loop kept producing until CI timed out). Shielded, the close
+    runs to its end in its own task and the caller's cancellation reaches the caller after it.
     """
     task = asyncio.ensure_future(closing)
     try:
