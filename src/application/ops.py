@@ -4,7 +4,34 @@ from __future__ import annotations
 
 import msgspec
 
-from application.ports import ConsumerState, ConsumerStatus, EndOffsets, ViewStore
+from application.ports import (
+    ConsumerState,
+    ConsumerStates,
+    ConsumerStatus,
+    EndOffsets,
+    MemberState,
+    ViewStore,
+)
+
+# When members disagree, the state that most needs an operator's eye is the group's.
+_PRECEDENCE = (
+    ConsumerState.FAILED,
+    ConsumerState.REBUILDING,
+    ConsumerState.PAUSED,
+    ConsumerState.RUNNING,
+    ConsumerState.STARTING,
+    ConsumerState.STOPPED,
+)
+
+
+def group_state(members: list[MemberState], stale_after_seconds: float) -> ConsumerState:
+    """The state of a consumer group from its members' reports: STARTING before any worker
+    ever reported, STOPPED when none reported within `stale_after_seconds` (all stopped, or
+    gone without a word), else the most pressing state among those that did."""
+    if not members:
+        return ConsumerState.STARTING
+    current = {m.state for m in members if m.age_seconds <= stale_after_seconds}
+    return next((state for state in _PRECEDENCE if state in current), ConsumerState.STOPPED)
 
 
 class PartitionLag(msgspec.Struct, frozen=True):
@@ -23,6 +50,9 @@ class LagReport(msgspec.Struct, frozen=True):
 
 
 class ReportLag:
+    """Lag per partition and the consumer's state: this process's own worker's state, or, for
+    a process without a worker (`members` given), the group's state from its members."""
+
     def __init__(
         self,
         store: ViewStore,
@@ -30,12 +60,16 @@ class ReportLag:
         status: ConsumerStatus,
         consumer_group: str,
         topic: str,
+        members: ConsumerStates | None = None,
+        stale_after_seconds: float = 15.0,
     ) -> None:
         self._store = store
         self._end_offsets = end_offsets
         self._status = status
         self._group = consumer_group
         self._topic = topic
+        self._members = members
+        self._stale_after = stale_after_seconds
 
     async def __call__(self) -> LagReport:
         ends = await self._end_offsets.end_offsets(self._topic)
@@ -52,7 +86,13 @@ class ReportLag:
         return LagReport(
             group_id=self._group,
             topic=self._topic,
-            state=self._status.state,
+            state=await self._state(),
             total_lag=sum(p.lag for p in partitions),
             partitions=partitions,
         )
+
+    async def _state(self) -> ConsumerState:
+        if self._members is None:
+            return self._status.state
+        reports = await self._members.members(self._group, self._topic)
+        return group_state(reports, self._stale_after)

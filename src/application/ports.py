@@ -158,6 +158,27 @@ class ConsumerStatus(Protocol):
     def state(self) -> ConsumerState: ...
 
 
+class MemberState(msgspec.Struct, frozen=True):
+    """What one worker process of a consumer group last said of itself, and how long ago."""
+
+    member: str
+    state: ConsumerState
+    age_seconds: float
+
+
+class ConsumerStates(Protocol):
+    """The states of a consumer group's workers, shared between processes: each worker reports
+    its own; an API-only process reads them to say where the group stands."""
+
+    async def report(
+        self, consumer_group: str, topic: str, member: str, state: ConsumerState
+    ) -> None: ...
+
+    async def members(self, consumer_group: str, topic: str) -> list[MemberState]:
+        """Every member that reported for the group and topic (pruned after a day)."""
+        ...
+
+
 class EndOffsets(Protocol):
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The log end offset of every partition of `topic`."""

@@ -23,16 +23,17 @@ ACCESS_LOGGER = "uvicorn.access"
 
 
 def create_app_from_container(
-    container: Container, *, lifespan: Sequence[Lifespan] = ()
+    container: Container, *, lifespan: Sequence[Lifespan] = (), worker_here: bool = True
 ) -> Litestar:
     """The API over this container's use cases; `lifespan` runs inside the container's
-    resources (pool opened first, closed last)."""
+    resources (pool opened first, closed last). Without a worker in this process
+    (`worker_here=False`), /lags reports the state the group's workers record."""
     metrics = container.prometheus_metrics()
     return create_app(
         UseCases(
             get_order=container.get_order,
             list_orders=container.list_orders,
-            report_lag=container.report_lag,
+            report_lag=container.report_lag if worker_here else container.group_report_lag,
             readiness_probes=container.readiness_probes,
         ),
         ops_policy=OpsPolicy.from_settings(
@@ -70,7 +71,7 @@ def app_factory() -> Litestar:
     configure_logging(settings.log_format, settings.log_level)
     if not access_log_wanted:
         access_log.propagate = False
-    return create_app_from_container(build_container(settings))
+    return create_app_from_container(build_container(settings), worker_here=False)
 
 
 def _resources(container: Container) -> Lifespan:

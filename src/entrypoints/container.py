@@ -12,9 +12,16 @@ from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
 from adapters.kafka.replay import open_replay
 from adapters.kafka.source import KafkaRecordSource
-from adapters.memory.outside import FixedStatus, MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.outside import (
+    FixedStatus,
+    MemoryConsumerStates,
+    MemoryDeadLetters,
+    MemoryMetrics,
+    NullSpans,
+)
 from adapters.memory.views import MemoryViewStore
 from adapters.metrics.prometheus import PrometheusMetrics
+from adapters.postgres.consumer_states import PostgresConsumerStates
 from adapters.postgres.pool import make_pool
 from adapters.postgres.probe import PostgresProbe
 from adapters.postgres.rebuilds import PostgresRebuildLog
@@ -49,6 +56,7 @@ class Container(containers.DeclarativeContainer):
     memory_dead_letters = providers.Singleton(MemoryDeadLetters)
     memory_metrics = providers.Singleton(MemoryMetrics)
     memory_status = providers.Singleton(FixedStatus)
+    memory_consumer_states = providers.Singleton(MemoryConsumerStates)
 
     # --- Postgres adapters (issue 4) ------------------------------------------------------
     # Created closed: whoever runs (app lifespan, worker) does `await pool.open(wait=True)`
@@ -62,6 +70,7 @@ class Container(containers.DeclarativeContainer):
     )
     postgres_store = providers.Singleton(PostgresViewStore, postgres_pool)
     postgres_probe = providers.Singleton(PostgresProbe, postgres_pool)
+    postgres_consumer_states = providers.Singleton(PostgresConsumerStates, postgres_pool)
 
     # --- Kafka adapters (issue 5) ---------------------------------------------------------
     # No I/O until first used (the API process never opens a producer); `close()` at exit.
@@ -104,6 +113,9 @@ class Container(containers.DeclarativeContainer):
     consumer_status = providers.Selector(
         config.backend, memory=memory_status, postgres=worker_status
     )
+    consumer_states = providers.Selector(
+        config.backend, memory=memory_consumer_states, postgres=postgres_consumer_states
+    )
     end_offsets = providers.Selector(  # the demo overrides it with its MemoryTopic
         config.backend, memory=providers.Dependency(), postgres=kafka_end_offsets
     )
@@ -128,6 +140,20 @@ class Container(containers.DeclarativeContainer):
         status=consumer_status,
         consumer_group=config.consumer_group,
         topic=config.topic,
+    )
+    # For a process without a worker of its own (`streamview serve`): the group's state as
+    # its workers report it, stale after three lag refreshes (15 s at least).
+    group_report_lag = providers.Factory(
+        ReportLag,
+        store=view_store,
+        end_offsets=end_offsets,
+        status=consumer_status,
+        consumer_group=config.consumer_group,
+        topic=config.topic,
+        members=consumer_states,
+        stale_after_seconds=providers.Callable(
+            lambda refresh_ms: max(15.0, 3 * refresh_ms / 1000), config.lag_refresh_ms
+        ),
     )
 
     # --- view rebuilds (issue 8): requested by the API/CLI, run by the worker process ----

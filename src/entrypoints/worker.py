@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ from entrypoints.container import Container
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
 # A batch still in flight this long after SIGTERM is abandoned: its transaction rolls back.
 SHUTDOWN_GRACE_SECONDS = 30.0
+REPORT_STATE_SECONDS = 5.0
 
 
 async def consume(container: Container) -> int:
@@ -64,6 +67,11 @@ def is_outage(error: Exception) -> bool:
     )
 
 
+def member_id() -> str:
+    """This worker among its group's in `consumer_states`: one row per process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Worker:
     def __init__(self, container: Container) -> None:
         self._container = container
@@ -93,6 +101,7 @@ class Worker:
             return await self._consume(source, stopping)
         finally:
             lag.cancel()
+            await self._report_state()  # STOPPED or FAILED, for /lags of API-only processes
             await source.stop()  # leaves the group: its partitions move on at once
             await (await maybe_await(self._container.kafka_dead_letters())).close()
             # Shared with the API of `streamview run`, which reconnects it if asked again.
@@ -170,7 +179,21 @@ class Worker:
                 metrics.stash_counted(await store.stashed_count())
             except Exception as error:  # the next round will tell; the worker goes on
                 logger.debug("lag refresh failed: {!r}", error)
+            await self._report_state()
             await asyncio.sleep(every)
+
+    async def _report_state(self) -> None:
+        """Record this worker's state where API-only processes read it (best effort: with the
+        database away, readers see the report age and call the group STOPPED)."""
+        states = await maybe_await(self._container.consumer_states())
+        status = await maybe_await(self._container.consumer_status())
+        try:
+            async with asyncio.timeout(REPORT_STATE_SECONDS):
+                await states.report(
+                    self._settings.consumer_group, self._settings.topic, member_id(), status.state
+                )
+        except Exception as error:
+            logger.debug("could not record the worker's state: {!r}", error)
 
 
 async def _attempts(stopping: asyncio.Event, max_delay: float = 10.0) -> AsyncIterator[int]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from application.ports import ConsumerState
+from application.ports import ConsumerState, MemberState
 from domain.batch import BatchResult
 from domain.records import RawRecord, Rejected
 
@@ -83,3 +84,23 @@ class MemoryTopic:
 class FixedStatus:
     def __init__(self, state: ConsumerState = ConsumerState.STARTING) -> None:
         self.state = state
+
+
+class MemoryConsumerStates:
+    """Implements ConsumerStates within one process."""
+
+    def __init__(self) -> None:
+        self._reports: dict[tuple[str, str, str], tuple[ConsumerState, float]] = {}
+
+    async def report(
+        self, consumer_group: str, topic: str, member: str, state: ConsumerState
+    ) -> None:
+        self._reports[consumer_group, topic, member] = (state, time.monotonic())
+
+    async def members(self, consumer_group: str, topic: str) -> list[MemberState]:
+        now = time.monotonic()
+        return [
+            MemberState(member, state, now - seen)
+            for (group, top, member), (state, seen) in sorted(self._reports.items())
+            if (group, top) == (consumer_group, topic)
+        ]
