@@ -144,12 +144,7 @@ class Container(containers.DeclarativeContainer):
     # For a process without a worker of its own (`streamview serve`): the group's state as
     # its workers report it, stale after three lag refreshes (15 s at least).
     group_report_lag = providers.Factory(
-        ReportLag,
-        store=view_store,
-        end_offsets=end_offsets,
-        status=consumer_status,
-        consumer_group=config.consumer_group,
-        topic=config.topic,
+        report_lag,
         members=consumer_states,
         stale_after_seconds=providers.Callable(
             lambda refresh_ms: max(15.0, 3 * refresh_ms / 1000), config.lag_refresh_ms
