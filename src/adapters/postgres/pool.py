@@ -25,8 +25,8 @@ def make_pool(
 
     Connections are in autocommit mode, so reads cost no BEGIN/COMMIT round trips; writes
     open an explicit transaction (`conn.transaction()`). `timeout_ms` bounds the wait for a
-    connection: with the database away, a read answers 503 after it rather than hanging for
-    psycopg_pool's 30 s default, and the worker notices the outage as soon.
+    connection: with the database away, a read is `Unavailable` after it rather than hanging
+    for psycopg_pool's 30 s default, and the worker notices the outage as soon.
     """
     return AsyncConnectionPool(
         dsn,
