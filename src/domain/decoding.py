@@ -10,6 +10,8 @@ from domain.records import Accepted, Decoded, DlqReason, Envelope, RawRecord, Re
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_SEQUENCE = 2**63 - 1  # last_event_sequence is a BIGINT
 _MAX_SEQUENCE_DIGITS = len(str(MAX_SEQUENCE))
+# x-dlq-detail travels in a Kafka header and in the log: whatever a record holds, it stays short.
+MAX_DETAIL_CHARS = 1000
 
 _event_decoder = msgspec.json.Decoder(OrderEvent)
 
@@ -21,6 +23,7 @@ class _TypeProbe(msgspec.Struct):
 
 
 _probe_decoder = msgspec.json.Decoder(_TypeProbe)
+_syntax_check = msgspec.json.Decoder(msgspec.Raw).decode  # checks the syntax, builds nothing
 
 
 class _Reject(Exception):
@@ -31,10 +34,18 @@ class _Reject(Exception):
 
 
 def decode_record(record: RawRecord) -> Decoded:
+    """Never raises: whatever the record holds, it is accepted or rejected with a reason."""
     try:
         return Accepted(record, _envelope(record))
     except _Reject as rejection:
-        return Rejected(record, rejection.reason, rejection.detail)
+        return Rejected(record, rejection.reason, capped(rejection.detail))
+    except Exception as error:  # unforeseen input: this record's dead letter, not a stop
+        detail = f"the record could not be decoded: {type(error).__name__}: {error}"
+        return Rejected(record, DlqReason.SCHEMA_VIOLATION, capped(detail))
+
+
+def capped(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    return detail if len(detail) <= limit else f"{detail[: limit - 1]}…"
 
 
 def _envelope(record: RawRecord) -> Envelope:
@@ -59,8 +70,8 @@ def _envelope(record: RawRecord) -> Envelope:
         event=event,
         sequence=sequence,
         version=version,
-        trace_id=None if trace_id is None else _text(trace_id),
-        traceparent=None if traceparent is None else _text(traceparent),
+        trace_id=_text(trace_id),
+        traceparent=_text(traceparent),
     )
 
 
@@ -84,17 +95,32 @@ def _event(value: bytes | None) -> OrderEvent:
         raise _classify(value, error) from None
     except msgspec.DecodeError as error:
         raise _Reject(DlqReason.INVALID_JSON, f"value is not valid JSON: {error}") from None
+    except RecursionError:
+        raise _too_deep() from None
     return event
 
 
+def _too_deep() -> _Reject:
+    return _Reject(DlqReason.INVALID_JSON, "value is JSON nested too deeply to be decoded")
+
+
 def _classify(value: bytes, error: msgspec.ValidationError) -> _Reject:
+    # msgspec stops at the first wrong type, possibly before a syntax error further on
+    # (`{"orderId": 0, oops`): a value that is not JSON at all is invalid_json, whatever
+    # else is wrong with it. Checked here, on the failure path only.
     try:
+        _syntax_check(value)
         declared = _probe_decoder.decode(value).type
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except msgspec.ValidationError:  # a DecodeError too: first
         return _Reject(DlqReason.SCHEMA_VIOLATION, str(error))
+    except msgspec.DecodeError as syntax:
+        return _Reject(DlqReason.INVALID_JSON, f"value is not valid JSON: {syntax}")
+    except RecursionError:
+        return _too_deep()
     if isinstance(declared, str) and declared not in EVENT_TYPES:
         known = ", ".join(EVENT_TYPES)
-        return _Reject(DlqReason.UNKNOWN_TYPE, f"unknown event type {declared!r} (known: {known})")
+        shown = capped(repr(declared), 200)
+        return _Reject(DlqReason.UNKNOWN_TYPE, f"unknown event type {shown} (known: {known})")
     return _Reject(DlqReason.SCHEMA_VIOLATION, str(error))
 
 
@@ -141,11 +167,17 @@ def _check_first_event(event: OrderEvent, sequence: int) -> None:
         )
 
 
-def _text(raw: bytes) -> str | None:
+def _text(raw: bytes | None) -> str | None:
+    """An optional trace header as text, or None when absent, null, not UTF-8 or holding a
+    NUL (kept with a stashed event, it would have to go into jsonb, which refuses NUL): the
+    event still counts, only its correlation id or trace context is dropped."""
+    if raw is None:
+        return None
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return None if "\x00" in text else text
 
 
 def _shown(raw: bytes | None, limit: int = 80) -> str:

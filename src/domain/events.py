@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -83,10 +83,28 @@ class Item(msgspec.Struct, frozen=True, rename="camel"):
         _check_tax_rate(self.tax_rate)
 
 
+def _in_utc(moment: datetime) -> datetime:
+    """The same instant in UTC, which every view column and client can hold.
+
+    An offset can push a valid RFC 3339 time past year 9999 or before year 1
+    (`9999-12-31T23:59:59-14:00`): no Python datetime holds that instant, so the read path
+    could not load it back. Such a time is a schema violation, not a view.
+    """
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "occurredAt must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z"
+        ) from None
+
+
 class Event(msgspec.Struct, frozen=True, rename="camel", tag_field="type"):
     event_id: Identifier
     occurred_at: Timestamp
     order_id: Identifier
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "occurred_at", _in_utc(self.occurred_at))
 
 
 class OrderCreated(Event, frozen=True, tag="OrderCreated"):
@@ -103,6 +121,7 @@ class OrderItemAdded(Event, frozen=True, tag="OrderItemAdded"):
     tax_rate: TaxRate | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_price(self.price)
         _check_tax_rate(self.tax_rate)
 

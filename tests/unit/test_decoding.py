@@ -33,8 +33,43 @@ def case(name: str, raw: RawRecord, reason: DlqReason, *fragments: str) -> Any:
     return pytest.param(raw, reason, fragments, id=name)
 
 
+_DEEP = b"[" * 5000 + b"]" * 5000
+
+
 REJECTIONS = [
     case("truncated", record(b'{"type": "OrderCreated"', key=b"o"), R.INVALID_JSON, "JSON"),
+    case(
+        "truncated after a wrong type",
+        record(b'{"type": "OrderCreated", "orderId": 0, oops', key=b"o"),
+        R.INVALID_JSON,
+        "not valid JSON",
+    ),
+    case(
+        "deeply nested extra field",
+        record(b'{"type": "OrderCreated", "extra": ' + _DEEP + b"}", key=b"o"),
+        R.INVALID_JSON,
+        "nested too deeply",
+    ),
+    case(
+        "deeply nested type",
+        record(b'{"type": ' + _DEEP + b"}", key=b"o"),
+        R.INVALID_JSON,
+        "nested too deeply",
+    ),
+    case("lone surrogate", record(b'{"type": "\\ud800"}', key=b"o"), R.INVALID_JSON, "JSON"),
+    case(
+        "occurredAt past year 9999 in UTC",
+        _created(occurredAt="9999-12-31T23:59:59-14:00"),
+        R.SCHEMA_VIOLATION,
+        "occurredAt",
+    ),
+    case(
+        "occurredAt before year 1 in UTC",
+        _created(occurredAt="0001-01-01T00:00:00+14:00"),
+        R.SCHEMA_VIOLATION,
+        "occurredAt",
+    ),
+    case("huge unknown type", _created(type="T" * 600_000), R.UNKNOWN_TYPE, "TTTT"),
     case("not utf-8", record(b"\xff\xfe", key=b"o"), R.INVALID_JSON, "JSON"),
     case("tombstone", record(None, key=b"o"), R.INVALID_JSON, "no value"),
     case(
@@ -118,7 +153,7 @@ def test_rejects_with_the_reason_and_a_detail_naming_the_field(
     assert (decoded.reason, decoded.record) == (reason, raw)
     for fragment in fragments:
         assert fragment in decoded.detail
-    assert len(decoded.detail) < 300  # it travels in a Kafka header, whatever was sent
+    assert len(decoded.detail) <= 1000  # it travels in a Kafka header, whatever was sent
 
 
 def test_every_dlq_reason_has_a_case() -> None:
@@ -194,6 +229,74 @@ def test_decoded_values_are_typed() -> None:
     event = _accepted(record(body)).envelope.event
 
     assert isinstance(event, OrderCreated)
-    assert event.occurred_at.utcoffset() is not None
-    assert event.occurred_at.isoformat() == "2026-11-28T12:00:00+02:00"
+    assert event.occurred_at.isoformat() == "2026-11-28T10:00:00+00:00"  # the instant, in UTC
     assert (event.items[0].price, event.items[0].tax_rate) == (Decimal(2), Decimal("0.23"))
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "utc"),
+    [
+        ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999+00:00"),
+        ("9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59+00:00"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00"),
+        ("0001-01-01T00:00:00-14:00", "0001-01-01T14:00:00+00:00"),
+        ("2026-11-28T23:30:00-01:00", "2026-11-29T00:30:00+00:00"),
+    ],
+)
+def test_occurred_at_is_kept_as_the_same_instant_in_utc(occurred_at: str, utc: str) -> None:
+    event = _accepted(record(order_created(occurred_at=occurred_at))).envelope.event
+
+    assert event.occurred_at.isoformat() == utc
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-trace-id": "trace\u0000id", "traceparent": "00-\u0000"},
+        {"x-trace-id": b"\xff\xfe", "traceparent": b"\xc3"},
+    ],
+    ids=["NUL", "not utf-8"],
+)
+def test_trace_headers_that_jsonb_cannot_hold_are_dropped_not_the_event(
+    headers: dict[str, str | bytes],
+) -> None:
+    envelope = _accepted(record(order_created(), headers=headers)).envelope
+
+    assert (envelope.trace_id, envelope.traceparent) == (None, None)
+
+
+def test_null_header_values_are_absent_headers() -> None:
+    raw = record(order_created())
+    raw = RawRecord(
+        raw.topic, 0, 0, raw.key, raw.value,
+        (*raw.headers, ("x-event-version", None), ("x-trace-id", None), ("traceparent", None)),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+    envelope = _accepted(raw).envelope
+
+    assert (envelope.version, envelope.trace_id, envelope.traceparent) == (1, None, None)
+
+
+def test_a_null_x_sequence_is_a_missing_one() -> None:
+    raw = record(order_created(), None, headers={})
+    raw = RawRecord(raw.topic, 0, 0, raw.key, raw.value, (("x-sequence", None),))  # type: ignore[arg-type]
+
+    decoded = decode_record(raw)
+
+    assert isinstance(decoded, Rejected)
+    assert decoded.reason is R.MISSING_SEQUENCE
+
+
+def test_an_unforeseen_error_is_the_records_dead_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import domain.decoding
+
+    def broken(value: bytes | None) -> None:
+        raise KeyError("something nobody foresaw")
+
+    monkeypatch.setattr(domain.decoding, "_event", broken)
+
+    decoded = decode_record(record(order_created()))
+
+    assert isinstance(decoded, Rejected)
+    assert decoded.reason is R.SCHEMA_VIOLATION
+    assert "KeyError" in decoded.detail and "nobody foresaw" in decoded.detail
