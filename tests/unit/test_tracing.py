@@ -231,3 +231,52 @@ async def test_links_stop_at_the_limit_but_every_record_joins_its_trace(
     spans = by_name(exporter)
     assert len(spans["batch"][0].links) == 2
     assert sorted(s.context.trace_id for s in spans["process"]) == sorted(t for _, t, _ in parents)
+
+
+def _hostile(order_id: str, offset: int, traceparent: bytes, value: bytes) -> RawRecord:
+    """A record whose trace context or body the tracing code has to read defensively."""
+    record = created(order_id, offset, headers=(("traceparent", traceparent),))
+    return RawRecord(record.topic, 3, offset, record.key, value, record.headers)
+
+
+_DEEP = b"[" * 5000 + b"]" * 5000
+
+
+async def test_hostile_records_are_traced_or_left_untraced_never_raised(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    traceparent, trace_id, _ = producer_traceparent(provider)
+    body = created("o-deep", 0).value or b""
+    deep_body = body[:-1] + b', "extra": ' + _DEEP + b"}"
+    store = MemoryViewStore()
+    dead_letters = MemoryDeadLetters()
+    project = ProjectBatch(store, dead_letters, MemoryMetrics(), OtelSpans(provider), "g")
+    no_value = created("o-none", 2)
+    long_sequence = created("o-long", 3, headers=(("traceparent", traceparent),))
+    records = [
+        _hostile("o-deep", 1, traceparent, deep_body),  # deep nesting, traced
+        RawRecord(
+            no_value.topic, 3, 2, no_value.key, no_value.value,
+            (("x-sequence", b"1"), ("traceparent", None), ("tracestate", None)),  # type: ignore[arg-type]
+        ),
+        RawRecord(
+            long_sequence.topic, 3, 3, long_sequence.key, long_sequence.value,
+            (("traceparent", traceparent), ("x-sequence", b"9" * 5000)),
+        ),
+        created("o-fine", 4, headers=(("traceparent", traceparent),)),
+    ]  # fmt: skip
+
+    with OtelSpans(provider).batch(records, poll_started_ns=time.time_ns()):
+        outcome = await project(records)
+
+    assert outcome.records == len(records)
+    assert {(r.record.offset, r.reason.value) for r in dead_letters.sent} == {
+        (1, "invalid_json"),
+        (3, "invalid_sequence"),
+    }
+    assert await store.get_order("o-none") is not None  # its null traceparent: just untraced
+    process = {s.attributes["offset"]: s for s in by_name(exporter)["process"] if s.attributes}
+    assert set(process) == {1, 3, 4}
+    assert all(s.context.trace_id == trace_id for s in process.values())
+    assert process[3].attributes is not None
+    assert process[3].attributes["sequence"] == "9" * 128

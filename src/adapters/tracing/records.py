@@ -13,6 +13,11 @@ from domain.records import RawRecord
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACE_HEADERS = frozenset(_PROPAGATOR.fields)  # traceparent, tracestate
+# A span attribute taken from a record is only a hint for whoever reads the trace: kept short,
+# whatever the record holds. (A tracestate is at most 512 characters by the W3C spec.)
+_MAX_HEADER_CHARS = 1024
+_MAX_ATTRIBUTE_CHARS = 128
+_MAX_SEQUENCE_DIGITS = 19  # a BIGINT; int() of thousands of digits raises
 
 
 class _Ids(msgspec.Struct):
@@ -26,11 +31,15 @@ _IDS = msgspec.json.Decoder(_Ids)
 
 
 def producer_context(record: RawRecord) -> Context | None:
-    """The W3C trace context the producer put in the record's headers, if valid."""
+    """The W3C trace context the producer put in the record's headers, if valid.
+
+    A null, oversized or malformed header is no trace context: the record is processed
+    untraced, never held back by its tracing.
+    """
     carrier = {
-        name: value.decode("utf-8", "replace")
+        name: value[:_MAX_HEADER_CHARS].decode("utf-8", "replace")
         for name, value in record.headers
-        if name in _TRACE_HEADERS
+        if name in _TRACE_HEADERS and isinstance(value, bytes) and len(value) <= _MAX_HEADER_CHARS
     }
     if "traceparent" not in carrier:
         return None
@@ -49,16 +58,21 @@ def record_attributes(record: RawRecord) -> dict[str, str | int]:
         "offset": record.offset,
     }
     ids = _ids(record.value)
-    order_id = record.key.decode("utf-8", "replace") if record.key else ids.orderId
+    order_id = _short(record.key) if record.key else ids.orderId
     if isinstance(order_id, str):
-        attributes["orderId"] = order_id
+        attributes["orderId"] = order_id[:_MAX_ATTRIBUTE_CHARS]
     if isinstance(ids.eventId, str):
-        attributes["eventId"] = ids.eventId
+        attributes["eventId"] = ids.eventId[:_MAX_ATTRIBUTE_CHARS]
     sequence = record.header("x-sequence")
-    if sequence is not None:
-        text = sequence.decode("utf-8", "replace").strip()
-        attributes["sequence"] = int(text) if text.isdecimal() else text
+    if isinstance(sequence, bytes):
+        text = _short(sequence).strip()
+        digits = text.isascii() and text.isdigit() and len(text) <= _MAX_SEQUENCE_DIGITS
+        attributes["sequence"] = int(text) if digits else text
     return attributes
+
+
+def _short(raw: bytes) -> str:
+    return raw[:_MAX_ATTRIBUTE_CHARS].decode("utf-8", "replace")
 
 
 def _ids(value: bytes | None) -> _Ids:
@@ -66,5 +80,5 @@ def _ids(value: bytes | None) -> _Ids:
         return _Ids()
     try:
         return _IDS.decode(value)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
         return _Ids()

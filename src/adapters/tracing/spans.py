@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from loguru import logger
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanLimits
@@ -52,11 +53,10 @@ class OtelSpans:
         never opens a batch, leaves no span behind.
         """
         started = time.time_ns() if poll_started_ns is None else poll_started_ns
-        traced = [(r, c) for r in records if (c := producer_context(r)) is not None]
-        details = [record_attributes(r) for r, _ in traced]
+        traced = [t for t in map(_traced, records) if t is not None]
         links = [
             Link(trace.get_current_span(context).get_span_context(), attributes)
-            for (_, context), attributes in zip(traced, details, strict=True)
+            for context, attributes in traced
         ][: self._max_links]
         with self._tracer.start_as_current_span(
             "batch", start_time=started, links=links, attributes=batch_attributes(records)
@@ -70,19 +70,18 @@ class OtelSpans:
                 failed = True
                 raise
             finally:
-                self._record_spans(batch, started, [c for _, c in traced], details, failed)
+                self._record_spans(batch, started, traced, failed)
 
     def _record_spans(
         self,
         batch: Span,
         started: int,
-        contexts: Sequence[Context],
-        details: Sequence[Mapping[str, str | int]],
+        traced: Sequence[tuple[Context, Mapping[str, str | int]]],
         failed: bool,
     ) -> None:
         back = [Link(batch.get_span_context())]
         ended = time.time_ns()
-        for context, attributes in zip(contexts, details, strict=True):
+        for context, attributes in traced:
             span = self._tracer.start_span(
                 "process",
                 context=context,
@@ -94,6 +93,19 @@ class OtelSpans:
             if failed:
                 span.set_status(Status(StatusCode.ERROR, "batch failed; it will be retried"))
             span.end(end_time=ended)
+
+
+def _traced(record: RawRecord) -> tuple[Context, dict[str, str | int]] | None:
+    """The producer's context of a record and what its spans say of it, or None: a record
+    whose headers or body the tracing cannot read is processed untraced, never held back."""
+    try:
+        context = producer_context(record)
+        return None if context is None else (context, record_attributes(record))
+    except Exception as error:
+        logger.bind(partition=record.partition, offset=record.offset).debug(
+            "record left untraced: {!r}", error
+        )
+        return None
 
 
 def batch_attributes(records: Sequence[RawRecord]) -> dict[str, Any]:
