@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import msgspec
@@ -17,9 +17,9 @@ from application.ports import (
     Spans,
     ViewStore,
 )
-from domain.batch import BatchResult, apply_batch
-from domain.decoding import decode_record
-from domain.records import Accepted, RawRecord, Rejected
+from domain.batch import BatchResult, OrderSnapshot, apply_batch
+from domain.decoding import capped, decode_record
+from domain.records import Accepted, DlqReason, Envelope, RawRecord, Rejected
 
 
 class BatchOutcome(msgspec.Struct, frozen=True):
@@ -62,20 +62,41 @@ class ProjectBatch:
 
     async def __call__(self, records: Sequence[RawRecord]) -> BatchOutcome:
         with self._spans.span("parse", records=len(records)):
-            decoded = [decode_record(record) for record in records]
-        accepted = [d.envelope for d in decoded if isinstance(d, Accepted)]
-        rejected = tuple(d for d in decoded if isinstance(d, Rejected))
+            decoded = [decode_record(record) for record in records]  # never raises
+        accepted = [d for d in decoded if isinstance(d, Accepted)]
+        rejected = [d for d in decoded if isinstance(d, Rejected)]
         positions = next_positions(records)
         if rejected:
             # Acknowledged before the positions move past them: a dead letter is never lost.
-            with self._spans.span("dead_letters", count=len(rejected)):
-                await self._dead_letters.publish(rejected)
+            await self._publish(rejected)
+        while True:
+            try:
+                result = await self._write(accepted, positions)
+                break
+            except _Unprojectable as failure:
+                # One event the projection cannot take (none is known to exist: this is the
+                # net under the domain's bounds): it goes to the DLQ, the rest is written.
+                detail = capped(f"the event could not be projected: {failure.error!r}")
+                letter = Rejected(failure.accepted.record, DlqReason.SCHEMA_VIOLATION, detail)
+                await self._publish([letter])
+                rejected.append(letter)
+                accepted.remove(failure.accepted)
+        self._metrics.batch_projected(result, rejected)
+        return BatchOutcome(result, tuple(rejected), positions)
 
-        order_ids = {envelope.order_id for envelope in accepted}
+    async def _publish(self, letters: list[Rejected]) -> None:
+        with self._spans.span("dead_letters", count=len(letters)):
+            await self._dead_letters.publish(letters)
+
+    async def _write(
+        self, accepted: list[Accepted], positions: tuple[Position, ...]
+    ) -> BatchResult:
+        envelopes = [a.envelope for a in accepted]
+        order_ids = {envelope.order_id for envelope in envelopes}
 
         async def work(tx: ProjectionTransaction) -> BatchResult:
             snapshots = await tx.load(order_ids) if order_ids else {}
-            result = apply_batch(snapshots, accepted, self._default_tax_rate)
+            result = _applied(snapshots, accepted, envelopes, self._default_tax_rate)
             await tx.save(BatchWrite(self._group, result, positions))
             return result
 
@@ -83,5 +104,37 @@ class ProjectBatch:
             started = time.perf_counter()
             result = await self._store.in_transaction(work)
             self._metrics.write_observed(time.perf_counter() - started)
-        self._metrics.batch_projected(result, rejected)
-        return BatchOutcome(result, rejected, positions)
+        return result
+
+
+class _Unprojectable(Exception):
+    def __init__(self, accepted: Accepted, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.accepted = accepted
+        self.error = error
+
+
+def _applied(
+    snapshots: Mapping[str, OrderSnapshot],
+    accepted: Sequence[Accepted],
+    envelopes: Sequence[Envelope],
+    default_tax_rate: Decimal,
+) -> BatchResult:
+    """apply_batch, or _Unprojectable naming the first event it fails on.
+
+    apply_batch is pure and goes in delivery order, so a prefix fails if and only if it holds
+    that event: a bisection over prefixes finds it in a few runs, on the failure path only.
+    """
+    try:
+        return apply_batch(snapshots, envelopes, default_tax_rate)
+    except Exception as error:
+        first_failure = error
+    good, bad = 0, len(envelopes)  # the prefix of `good` events applies, that of `bad` fails
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        try:
+            apply_batch(snapshots, envelopes[:middle], default_tax_rate)
+            good = middle
+        except Exception as error:
+            bad, first_failure = middle, error
+    raise _Unprojectable(accepted[bad - 1], first_failure)

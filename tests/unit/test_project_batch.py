@@ -192,3 +192,41 @@ async def test_the_memory_container_projects_into_the_store_it_reads_from() -> N
     detail = await container.get_order()("order-1")
     assert detail.lines[0].gross_line_total == Decimal("15.00")
     assert container.metrics().events == {"OrderCreated": 1}
+
+
+async def test_an_event_the_projection_fails_on_is_dead_lettered_and_the_rest_applied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import domain.batch
+
+    real_project = domain.batch.project
+
+    def project_failing_on_order_7(view: Any, event: Any, *args: Any) -> Any:
+        if event.order_id == "order-7":
+            raise ArithmeticError("a value the projection cannot take")
+        return real_project(view, event, *args)
+
+    monkeypatch.setattr(domain.batch, "project", project_failing_on_order_7)
+    pipeline = MemoryPipeline()
+    records = with_offsets(
+        [
+            *order_log("order-1"),
+            *order_log("order-7"),
+            *order_log("order-2", status_changed("order-2")),
+        ],
+        start=20,
+    )
+
+    outcome = await pipeline.feed(records)
+
+    assert [(r.reason.value, r.record.offset) for r in pipeline.dead_letters.sent] == [
+        ("schema_violation", 21)
+    ]
+    assert "ArithmeticError" in pipeline.dead_letters.sent[0].detail
+    assert await pipeline.store.get_order("order-7") is None
+    for order_id, sequence in (("order-1", 1), ("order-2", 2)):
+        detail = await pipeline.store.get_order(order_id)
+        assert detail is not None and detail.view.last_event_sequence == sequence
+    assert outcome.records == len(records)
+    assert pipeline.metrics.dead_letters == {"schema_violation": 1}
+    assert await pipeline.store.positions(GROUP, TOPIC) == {0: 24}
