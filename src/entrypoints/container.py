@@ -73,10 +73,14 @@ class Container(containers.DeclarativeContainer):
     postgres_consumer_states = providers.Singleton(PostgresConsumerStates, postgres_pool)
 
     # --- Kafka adapters (issue 5) ---------------------------------------------------------
+    prometheus_metrics = providers.Singleton(PrometheusMetrics)  # also counts lost dead letters
     # No I/O until first used (the API process never opens a producer); `close()` at exit.
     # Singletons, not async Resources: those would turn every dependent provider async.
     kafka_dead_letters = providers.Singleton(
-        KafkaDeadLetters, config.kafka_bootstrap, config.dlq_topic
+        KafkaDeadLetters,
+        config.kafka_bootstrap,
+        config.dlq_topic,
+        lost=providers.Callable(lambda metrics: metrics.dead_letter_lost, prometheus_metrics),
     )
     kafka_end_offsets = providers.Singleton(KafkaEndOffsets, config.kafka_bootstrap)
     kafka_probe = providers.Singleton(KafkaProbe, kafka_end_offsets, config.topic)
@@ -95,7 +99,6 @@ class Container(containers.DeclarativeContainer):
     # Configured by the OTEL_* variables only; None (and NullSpans) unless an exporter is set.
     tracer_provider = providers.Singleton(tracer_provider_from_env)
     spans = providers.Singleton(_spans, tracer_provider)
-    prometheus_metrics = providers.Singleton(PrometheusMetrics)
     # What `/health/ready` asks; the Postgres and Kafka adapters add their probes to `postgres`.
     readiness_probes = providers.Selector(
         config.backend,

@@ -110,6 +110,7 @@ def test_alerts_only_use_exposed_metrics() -> None:
     assert {r["alert"] for r in rules} >= {
         "StreamViewLagGrowing",
         "StreamViewDeadLetters",
+        "StreamViewDeadLettersLost",
         "StreamViewConsumerNotRunning",
     }
     used = set().union(*(metric_names(rule["expr"]) for rule in rules))

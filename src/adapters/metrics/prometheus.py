@@ -34,6 +34,13 @@ class PrometheusMetrics:
         self.dead_letters = Counter(
             "streamview_dlq", "Records sent to the DLQ", ["reason"], registry=r
         )
+        # Not in CONTRACT §6: dead letters the DLQ topic refused for good (logged with their
+        # source coordinates); any at all deserves a look.
+        self.dlq_publish_failures = Counter(
+            "streamview_dlq_publish_failures",
+            "Dead letters the DLQ topic refused for good (logged with their coordinates)",
+            registry=r,
+        )
         self.stashed = Gauge("streamview_stashed_events", "Events waiting for a gap", registry=r)
         self.upserts = Histogram(
             "streamview_upserts_duration_seconds",
@@ -69,6 +76,9 @@ class PrometheusMetrics:
         for letter in rejected:
             self.dead_letters.labels(reason=letter.reason.value).inc()
         self.stashed.inc(result.stash_delta)
+
+    def dead_letter_lost(self) -> None:
+        self.dlq_publish_failures.inc()
 
     def write_observed(self, seconds: float) -> None:
         self.upserts.observe(seconds)
