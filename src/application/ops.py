@@ -96,3 +96,18 @@ class ReportLag:
             return self._status.state
         reports = await self._members.members(self._group, self._topic)
         return group_state(reports, self._stale_after)
+
+
+class ConsumerProbe:
+    """Implements ReadinessProbe for a process that runs its own worker (`streamview run`):
+    not ready while the worker has failed, though reads go on being served meanwhile."""
+
+    name = "consumer"
+
+    def __init__(self, status: ConsumerStatus) -> None:
+        self._status = status
+
+    async def problem(self) -> str | None:
+        if self._status.state is ConsumerState.FAILED:
+            return "the worker failed and is restarting"
+        return None

@@ -29,7 +29,7 @@ from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans, tracer_provider_from_env
 from application.cursors import CursorCodec
-from application.ops import ReportLag
+from application.ops import ConsumerProbe, ReportLag
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
 from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
@@ -105,6 +105,8 @@ class Container(containers.DeclarativeContainer):
         memory=providers.List(),
         postgres=providers.List(postgres_probe, kafka_probe),
     )
+    # With a worker in the process (`streamview run`): its state too (see with_worker_probe).
+    consumer_probe = providers.Singleton(ConsumerProbe, worker_status)
 
     # --- ports ----------------------------------------------------------------------------
     view_store = providers.Selector(config.backend, memory=memory_store, postgres=postgres_store)
@@ -201,6 +203,16 @@ class Container(containers.DeclarativeContainer):
         bulk_replay=providers.Factory(ReplayInChildProcess, settings=config),
     )
     watch_rebuilds = providers.Factory(WatchRebuilds, log=rebuild_log, run=run_rebuild)
+
+
+def with_worker_probe(container: Container) -> Container:
+    """/health/ready of a process that runs its own worker also says whether it failed."""
+    if container.config.backend() == "postgres":
+        c = container
+        c.readiness_probes.override(
+            providers.List(c.postgres_probe, c.kafka_probe, c.consumer_probe)
+        )
+    return container
 
 
 def build_container(settings: Settings | None = None) -> Container:

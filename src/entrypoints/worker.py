@@ -12,6 +12,7 @@ import inspect
 import os
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -23,12 +24,16 @@ from adapters.kafka.source import KafkaRecordSource
 from adapters.metrics.server import metrics_served
 from adapters.postgres.migrations import SchemaError, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic
+from application.ports import ConsumerState
 from application.rebuild_worker import LiveViewsRewritten
 from entrypoints.container import Container
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
 # A batch still in flight this long after SIGTERM is abandoned: its transaction rolls back.
 SHUTDOWN_GRACE_SECONDS = 30.0
+# `streamview run` restarts a failed worker after 1 s, 2 s, 4 s ... up to a minute.
+RESTART_FIRST_DELAY_SECONDS = 1.0
+RESTART_MAX_DELAY_SECONDS = 60.0
 REPORT_STATE_SECONDS = 5.0
 
 
@@ -46,6 +51,36 @@ async def consume(container: Container) -> int:
     finally:
         await (await maybe_await(container.postgres_pool())).close()
         await maybe_await(container.shutdown_resources())
+
+
+async def run_restarting(
+    container: Container,
+    stopping: asyncio.Event,
+    first_delay: float = RESTART_FIRST_DELAY_SECONDS,
+    max_delay: float = RESTART_MAX_DELAY_SECONDS,
+) -> int:
+    """The worker of `streamview run`: after a failure it starts again, with a pause that
+    doubles up to `max_delay` (back to `first_delay` once a run lasted `max_delay`), so the
+    API of the same process goes on serving reads. Meanwhile the consumer's state is FAILED,
+    in /lags and in /health/ready. A schema this build does not know still ends the process."""
+    status = await maybe_await(container.consumer_status())
+    delay = first_delay
+    while True:
+        started = time.monotonic()
+        try:
+            code = await Worker(container).run(stopping)
+        except Exception:  # before the consume loop: it logs and returns EXIT_FAILED itself
+            logger.exception("worker failed")
+            code = EXIT_FAILED
+        if code != EXIT_FAILED or stopping.is_set():
+            return code
+        status.state = ConsumerState.FAILED
+        if time.monotonic() - started >= max_delay:
+            delay = first_delay
+        logger.bind(restartInSeconds=delay).error("worker failed; restarting in {:g}s", delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        delay = min(max_delay, delay * 2)
 
 
 def on_stop_signal(callback: Callable[[], None]) -> None:

@@ -23,7 +23,9 @@ def command(host: str | None, port: int | None, loop: str, http: str, access_log
 
     \b
     Stops cleanly on SIGTERM or Ctrl-C: the batch in flight is finished, the consumer leaves
-    its group, the API drains its requests, the pool is closed. Exit codes as `consume`.
+    its group, the API drains its requests, the pool is closed. A worker that fails restarts
+    with a growing pause (1 s up to 60 s) while the API goes on serving reads, reporting the
+    consumer FAILED in /lags and /health/ready. Exit codes as `consume`.
     """
     settings = worker_settings(http_host=host, http_port=port)
     with asyncio.Runner(loop_factory=event_loop_factory(loop)) as runner:
@@ -34,8 +36,8 @@ async def _serve_with_worker(settings: Settings, http: str, access_log: bool) ->
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container
-    from entrypoints.container import build_container
-    from entrypoints.worker import EXIT_FAILED, Worker, on_stop_signal
+    from entrypoints.container import build_container, with_worker_probe
+    from entrypoints.worker import EXIT_FAILED, on_stop_signal, run_restarting
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -44,15 +46,16 @@ async def _serve_with_worker(settings: Settings, http: str, access_log: bool) ->
             # and turn a clean stop into "killed by signal".
             yield
 
-    container = build_container(settings)
+    container = with_worker_probe(build_container(settings))
     stopping = asyncio.Event()
     exit_codes: list[int] = []
 
     @contextlib.asynccontextmanager
     async def worker_running(_: Any) -> AsyncIterator[None]:
         # Inside the app's resources lifespan: the pool is open before and closed after.
-        worker = asyncio.create_task(Worker(container).run(stopping))
-        worker.add_done_callback(lambda _: setattr(server, "should_exit", True))  # failed
+        worker = asyncio.create_task(run_restarting(container, stopping))
+        # Ends on its own only with a schema this build does not know: then so does the API.
+        worker.add_done_callback(lambda _: setattr(server, "should_exit", True))
         try:
             yield
         finally:
