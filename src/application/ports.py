@@ -42,7 +42,8 @@ class ProjectionTransaction(Protocol):
         ...
 
     async def save(self, write: BatchWrite) -> None:
-        """Store changed views, new lines, stash changes and positions together."""
+        """Store changed views, new lines, stash changes and positions together; raises
+        EventIdTaken when a view's last eventId is another order's."""
         ...
 
 
@@ -56,6 +57,15 @@ class ViewStore(Protocol):
         ...
 
     async def stashed_count(self) -> int: ...
+
+
+class EventIdTaken(Exception):
+    """Raised by ProjectionTransaction.save: a view's last eventId is already the last
+    eventId of another order (`dedup_event_id` is unique), a producer reusing an eventId."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"eventId {event_id!r} is already another order's last event")
+        self.event_id = event_id
 
 
 class DeadLetterSink(Protocol):

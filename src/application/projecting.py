@@ -11,6 +11,7 @@ import msgspec
 from application.ports import (
     BatchWrite,
     DeadLetterSink,
+    EventIdTaken,
     Position,
     ProjectionMetrics,
     ProjectionTransaction,
@@ -76,11 +77,18 @@ class ProjectBatch:
             except _Unprojectable as failure:
                 # One event the projection cannot take (none is known to exist: this is the
                 # net under the domain's bounds): it goes to the DLQ, the rest is written.
-                detail = capped(f"the event could not be projected: {failure.error!r}")
-                letter = Rejected(failure.accepted.record, DlqReason.SCHEMA_VIOLATION, detail)
-                await self._publish([letter])
-                rejected.append(letter)
-                accepted.remove(failure.accepted)
+                detail = f"the event could not be projected: {failure.error!r}"
+                culprit = failure.accepted
+            except EventIdTaken as taken:
+                # A producer reused an eventId: the batch's last event carrying it goes.
+                holders = [a for a in accepted if a.envelope.event.event_id == taken.event_id]
+                if not holders:  # released from the stash: no record of this batch to blame
+                    raise
+                detail, culprit = f"{taken} (eventIds must be unique)", holders[-1]
+            letter = Rejected(culprit.record, DlqReason.SCHEMA_VIOLATION, capped(detail))
+            await self._publish([letter])
+            rejected.append(letter)
+            accepted.remove(culprit)
         self._metrics.batch_projected(result, rejected)
         return BatchOutcome(result, tuple(rejected), positions)
 

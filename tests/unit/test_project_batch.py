@@ -230,3 +230,25 @@ async def test_an_event_the_projection_fails_on_is_dead_lettered_and_the_rest_ap
     assert outcome.records == len(records)
     assert pipeline.metrics.dead_letters == {"schema_violation": 1}
     assert await pipeline.store.positions(GROUP, TOPIC) == {0: 24}
+
+
+async def test_an_event_reusing_another_orders_last_event_id_is_dead_lettered() -> None:
+    pipeline = MemoryPipeline()
+    await pipeline.feed(with_offsets([record(order_created("order-1", event_id="evt-1"))]))
+    batch = with_offsets(
+        [
+            record(order_created("order-2", event_id="evt-1")),  # reuses order-1's eventId
+            record(order_created("order-3", event_id="evt-3")),
+        ],
+        start=1,
+    )
+
+    outcome = await pipeline.feed(batch)
+
+    assert [(r.reason.value, r.record.offset) for r in outcome.rejected] == [
+        ("schema_violation", 1)
+    ]
+    assert "evt-1" in outcome.rejected[0].detail
+    assert await pipeline.store.get_order("order-2") is None
+    assert await pipeline.store.get_order("order-3") is not None
+    assert outcome.records == len(batch)

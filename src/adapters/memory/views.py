@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from application.ports import (
     BatchWrite,
+    EventIdTaken,
     ListQuery,
     OrderDetail,
     SortField,
@@ -52,6 +53,7 @@ class _Transaction:
         }
 
     async def save(self, write: BatchWrite) -> None:
+        _check_event_ids(self._tables.views, write)
         self.pending.append(write)
 
     def commit(self) -> None:
@@ -75,6 +77,19 @@ class _Transaction:
         for p in write.positions:
             key = (write.consumer_group, p.topic, p.partition)
             t.positions[key] = max(t.positions.get(key, 0), p.next_offset)
+
+
+def _check_event_ids(views: dict[str, OrderView], write: BatchWrite) -> None:
+    """The UNIQUE dedup_event_id of orders_view: no two orders share a last eventId."""
+    after = dict(views)
+    for view in write.result.views:
+        current = after.get(view.order_id)
+        if current is None or current.last_event_sequence < view.last_event_sequence:
+            after[view.order_id] = view
+    holders: dict[str, str] = {}
+    for order_id, view in after.items():
+        if holders.setdefault(view.last_event_id, order_id) != order_id:
+            raise EventIdTaken(view.last_event_id)
 
 
 class MemoryViewStore:

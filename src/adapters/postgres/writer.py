@@ -14,10 +14,12 @@ than the arrays, pipelined `executemany` twice as slow.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
 import msgspec
+import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Json
 
@@ -31,7 +33,7 @@ from adapters.postgres.rows import (
     view_from_row,
 )
 from adapters.postgres.tables import POSITIONS_TABLE, ViewTables
-from application.ports import BatchWrite, Position
+from application.ports import BatchWrite, EventIdTaken, Position
 from domain.batch import OrderSnapshot
 from domain.projection import OrderView
 
@@ -58,6 +60,15 @@ class PostgresTransaction:
         return snapshots
 
     async def save(self, write: BatchWrite) -> None:
+        try:
+            await self._save(write)
+        except psycopg.errors.UniqueViolation as error:
+            taken = _taken_event_id(error)
+            if taken is None:
+                raise
+            raise EventIdTaken(taken) from error
+
+    async def _save(self, write: BatchWrite) -> None:
         result, statements = write.result, self._sql
         async with self._conn.pipeline(), self._conn.cursor() as cursor:
             if result.views:
@@ -76,6 +87,17 @@ class PostgresTransaction:
             if write.positions:
                 positions = _positions(write.consumer_group, write.positions)
                 await cursor.execute(statements.upsert_positions, _rows(positions))
+
+
+_TAKEN = re.compile(r"Key \(dedup_event_id\)=\((.*)\) already exists\.", re.DOTALL)
+
+
+def _taken_event_id(error: psycopg.errors.UniqueViolation) -> str | None:
+    """The eventId of a dedup_event_id clash (live or shadow table), from PostgreSQL's detail."""
+    if not (error.diag.constraint_name or "").endswith("dedup_event_id_key"):
+        return None
+    found = _TAKEN.fullmatch(error.diag.message_detail or "")
+    return None if found is None else found.group(1)
 
 
 def _rows(rows: Sequence[Any]) -> tuple[Json]:
