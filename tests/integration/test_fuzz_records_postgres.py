@@ -181,3 +181,35 @@ async def test_a_nul_in_a_request_is_not_a_server_error(api: tuple[Any, Any], pa
     response = await client.get(path)
 
     assert response.status_code in (400, 404)  # no stored id holds a NUL
+
+
+LEGACY = """
+INSERT INTO orders_view (order_id, customer_id, status, currency, total_net, total_gross,
+    item_count, line_count, created_at, updated_at, last_event_sequence, last_event_id,
+    dedup_event_id, projected_at)
+VALUES ('order-10k', 'c', 'PAID', 'EUR', 0, 0, 0, 0, timestamptz '2026-01-01Z',
+        timestamptz '9999-12-31T23:59:59-14:00', 2, 'e-10k', 'e-10k', now()),
+       ('order-bc', 'c', 'CREATED', 'EUR', 0, 0, 0, 0, timestamptz '0001-01-01T00:00:00+14:00',
+        timestamptz '0001-01-01T00:00:00+14:00', 1, 'e-bc', 'e-bc', now())
+"""
+
+
+async def test_times_stored_before_they_were_bounded_still_read(
+    api: tuple[Any, Any], database_url: str
+) -> None:
+    import psycopg
+
+    _, client = api
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(LEGACY)
+
+    listed = await client.get("/orders")
+    one = await client.get("/orders/order-10k")
+    ancient = await client.get("/orders/order-bc")
+
+    assert listed.status_code == 200
+    assert [o["orderId"] for o in listed.json()["items"]] == ["order-10k", "order-bc"]
+    assert one.status_code == 200 and one.json()["updatedAt"].startswith("9999-12-31T23:59:59")
+    assert ancient.status_code == 200 and ancient.json()["createdAt"].startswith("0001-01-01")
+    following = listed.json()["nextCursor"]
+    assert following is None

@@ -10,12 +10,14 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.migrations import check_schema
+from adapters.postgres.timestamps import load_bounded_timestamps
 from application.errors import Unavailable
 
 
 async def _configure(conn: AsyncConnection) -> None:
-    # Timestamps come back in UTC whatever the server's default time zone is.
+    # Timestamps come back in UTC whatever the server's default time zone is, and always load.
     await conn.execute("SET TIME ZONE 'UTC'")
+    load_bounded_timestamps(conn)
 
 
 def make_pool(
