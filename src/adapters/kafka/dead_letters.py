@@ -115,28 +115,31 @@ class KafkaDeadLetters:
         refused = [
             letter for letter, outcome in zip(letters, sent, strict=True) if await _failed(outcome)
         ]
+        lost: list[Rejected] = []
         if refused:
             # An idempotent producer whose batch was refused has its sequence numbers ahead
             # of the broker's: a new one starts afresh. Each letter then goes alone, so that
             # one too large for a batch does not take the others with it.
             await self.close()
-            for letter in refused:
-                await self._publish_alone(letter)
+            lost = [letter for letter in refused if not await self._publish_alone(letter)]
         for letter in letters:
-            _log(letter)
+            if letter not in lost:
+                _log(letter)
 
-    async def _publish_alone(self, letter: Rejected) -> None:
+    async def _publish_alone(self, letter: Rejected) -> bool:
+        """Whether the letter got to the DLQ topic, in the fullest form that fits."""
         error: Exception | None = None
         for form in LetterForm:
             producer = await self._connected()
             error = await _failed(await self._send(producer, letter, form))
             if error is None:
-                return
+                return True
             await self.close()
             if not isinstance(error, _SIZE_ERRORS):
                 break
         _log_lost(letter, error)
         self._lost()
+        return False
 
     async def _send(
         self, producer: AIOKafkaProducer, letter: Rejected, form: LetterForm
