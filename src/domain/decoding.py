@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from domain.events import EVENT_TYPES, OrderCreated, OrderEvent, event_type
@@ -12,6 +14,11 @@ MAX_SEQUENCE = 2**63 - 1  # last_event_sequence is a BIGINT
 _MAX_SEQUENCE_DIGITS = len(str(MAX_SEQUENCE))
 # x-dlq-detail travels in a Kafka header and in the log: whatever a record holds, it stays short.
 MAX_DETAIL_CHARS = 1000
+# msgspec decodes recursively, so the depth it manages depends on how deep the caller's stack
+# already is (a rebuild's child process, the worker, a test): a limit of our own, well below
+# Python's recursion limit, makes the same record get the same decision everywhere.
+MAX_NESTING = 256
+_JSON_STRUCTURE = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)
 
 _event_decoder = msgspec.json.Decoder(OrderEvent)
 
@@ -89,6 +96,9 @@ def _version(raw: bytes) -> int:
 def _event(value: bytes | None) -> OrderEvent:
     if value is None:
         raise _Reject(DlqReason.INVALID_JSON, "record has no value (tombstone)")
+    # Two byte counts, nearly free, spare every ordinary record the exact depth scan.
+    if value.count(b"[") + value.count(b"{") > MAX_NESTING and _nesting(value) > MAX_NESTING:
+        raise _too_deep()
     try:
         event: OrderEvent = _event_decoder.decode(value)
     except msgspec.ValidationError as error:
@@ -101,7 +111,27 @@ def _event(value: bytes | None) -> OrderEvent:
 
 
 def _too_deep() -> _Reject:
-    return _Reject(DlqReason.INVALID_JSON, "value is JSON nested too deeply to be decoded")
+    return _Reject(
+        DlqReason.INVALID_JSON,
+        f"value is JSON nested too deeply to be decoded (more than {MAX_NESTING} levels)",
+    )
+
+
+def _nesting(value: bytes) -> int:
+    """How deep arrays and objects nest in `value`, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = False
+    for token in _JSON_STRUCTURE.findall(value):
+        if token == b'"':
+            in_string = not in_string
+        elif in_string or token[0] == 0x5C:  # inside a string, or an escape pair
+            continue
+        elif token in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _classify(value: bytes, error: msgspec.ValidationError) -> _Reject:

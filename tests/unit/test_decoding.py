@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -300,3 +301,27 @@ def test_an_unforeseen_error_is_the_records_dead_letter(monkeypatch: pytest.Monk
     assert isinstance(decoded, Rejected)
     assert decoded.reason is R.SCHEMA_VIOLATION
     assert "KeyError" in decoded.detail and "nobody foresaw" in decoded.detail
+
+
+def test_nesting_past_the_limit_is_invalid_json_at_any_call_depth() -> None:
+    from domain.decoding import MAX_NESTING
+
+    deep = "[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1)
+    body = json.dumps(order_created())[:-1] + f', "extra": {deep}}}'
+
+    def at_depth(frames: int) -> Any:  # the same record, deeper in the caller's stack
+        return decode_record(record(body.encode())) if frames == 0 else at_depth(frames - 1)
+
+    for frames in (0, 500):
+        decoded = at_depth(frames)
+        assert isinstance(decoded, Rejected) and decoded.reason is R.INVALID_JSON
+        assert "nested too deeply" in decoded.detail
+
+
+def test_brackets_in_strings_and_many_items_are_not_nesting() -> None:
+    items = [item(item_id=f"i-{n}", sku="[{" * 30) for n in range(400)]
+    body = {**order_created(items=items), "note": "[" * 1000}
+
+    event = _accepted(record(body)).envelope.event
+
+    assert isinstance(event, OrderCreated) and len(event.items) == 400
