@@ -45,13 +45,16 @@ SCAN_NODES = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
 async def opened_container(database_url: str) -> AsyncIterator[Container]:
     """A postgres-backed container whose pool is open on this event loop."""
     settings = Settings.from_env(
-        {}, backend="postgres", database_url=database_url, db_pool_min=1, db_pool_max=4
-    )
+        {}, dev_mode=True, backend="postgres", database_url=database_url, db_pool_min=1,
+        db_pool_max=4,
+    )  # fmt: skip
     container = build_container(settings)
-    await container.postgres_pool().open(wait=True)
+    await container.postgres_pool().open(wait=True)  # the worker's: the tests project with it
+    await container.api_pool().open(wait=True)  # the API's
     try:
         yield container
     finally:
+        await container.api_pool().close()
         await container.postgres_pool().close()
 
 

@@ -20,7 +20,7 @@ async def test_reads_answer_503_while_the_database_is_down_and_200_when_it_is_ba
     url = disposable_postgres.config.database_url
     await migrate_database(url)
     settings = Settings.from_env(
-        {}, backend="postgres", database_url=url, db_pool_min=1, db_pool_max=2,
+        {}, dev_mode=True, backend="postgres", database_url=url, db_pool_min=1, db_pool_max=2,
         db_pool_timeout_ms=1000,
     )  # fmt: skip
     container = build_container(settings)

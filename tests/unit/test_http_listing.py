@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 class TestListingInMemory(ListingSuite):
     @pytest.fixture
     async def container(self) -> AsyncIterator[Container]:
-        yield build_container(Settings.from_env({}, backend="memory"))
+        yield build_container(Settings.from_env({}, dev_mode=True, backend="memory"))
 
 
 async def test_a_cursor_signed_by_another_server_is_400(listed_elsewhere):
@@ -32,7 +32,9 @@ async def test_a_cursor_signed_by_another_server_is_400(listed_elsewhere):
 async def listed_elsewhere() -> AsyncIterator[tuple[AsyncTestClient, AsyncTestClient]]:
     clients = []
     for secret in ("one-secret", "another-secret"):
-        container = build_container(Settings.from_env({}, backend="memory", cursor_secret=secret))
+        container = build_container(
+            Settings.from_env({}, dev_mode=True, backend="memory", cursor_secret=secret)
+        )
         await container.project_batch()(dataset()[1])
         clients.append(AsyncTestClient(create_app_from_container(container)))
     async with clients[0] as first, clients[1] as second:

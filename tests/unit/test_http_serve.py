@@ -26,7 +26,7 @@ def free_port() -> int:
 def served() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "STREAMVIEW_BACKEND": "memory", "STREAMVIEW_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "entrypoints", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "entrypoints", "serve", "--dev", "--host", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--port", str(port), "--workers", "2"],
         env=env,

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from entrypoints.cli.consume import worker_settings
-from entrypoints.serving import event_loop_factory, http_parser, server_options
+from entrypoints.serving import (
+    check_api_settings,
+    event_loop_factory,
+    http_parser,
+    server_options,
+)
 
 if TYPE_CHECKING:
     from entrypoints.settings import Settings
@@ -18,14 +23,17 @@ if TYPE_CHECKING:
 
 @click.command("run")
 @server_options
-def command(host: str | None, port: int | None, loop: str, http: str, access_log: bool) -> None:
+def command(
+    dev: bool, host: str | None, port: int | None, loop: str, http: str, access_log: bool
+) -> None:
     """Consume the topic and serve the REST API from one process (the simple deployment).
 
     \b
     Stops cleanly on SIGTERM or Ctrl-C: the batch in flight is finished, the consumer leaves
     its group, the API drains its requests, the pool is closed. Exit codes as `consume`.
     """
-    settings = worker_settings(http_host=host, http_port=port)
+    settings = worker_settings(http_host=host, http_port=port, dev_mode=dev or None)
+    check_api_settings(settings)
     with asyncio.Runner(loop_factory=event_loop_factory(loop)) as runner:
         raise SystemExit(runner.run(_serve_with_worker(settings, http_parser(http), access_log)))
 
