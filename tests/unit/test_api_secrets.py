@@ -92,7 +92,7 @@ def test_a_command_without_the_api_needs_no_secret() -> None:
         None,
         False,
     )
-    with pytest.raises(SettingsError, match="STREAMVIEW_OPS_JWT_SECRET .* and STREAMVIEW_CURSOR"):
+    with pytest.raises(SettingsError, match=r"STREAMVIEW_OPS_JWT_SECRET .* and STREAMVIEW_CURSOR"):
         create_app_from_container(build_container(settings))
 
 

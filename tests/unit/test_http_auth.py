@@ -256,4 +256,3 @@ def _signed_raw(payload: str, secret: str = SECRET) -> str:
 async def test_signed_tokens_with_absurd_numbers_are_401_not_500(client, payload):
     response = await client.get("/lags", headers=bearer(_signed_raw(payload)))
     assert response.status_code == 401
-
