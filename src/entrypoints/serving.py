@@ -42,6 +42,23 @@ def http_parser(choice: str) -> str:
     return choice
 
 
+def http_protocol(choice: str) -> str | type[asyncio.Protocol]:
+    """What uvicorn is given as `http`: httptools with the request head bounded
+    (entrypoints.bounded_http), or h11, whose own limit `H11_LIMITS` sets to the same size."""
+    if http_parser(choice) == "httptools":
+        from entrypoints.bounded_http import BoundedHttpToolsProtocol
+
+        return BoundedHttpToolsProtocol
+    return "h11"
+
+
+def h11_limits() -> dict[str, Any]:
+    """uvicorn options: h11 refuses request heads over the size httptools is bounded to."""
+    from entrypoints.bounded_http import MAX_REQUEST_HEAD_BYTES
+
+    return {"h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
+
+
 def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
     """For `asyncio.Runner`, when the command owns the loop (`run`: worker and API on one)."""
     if loop_name(choice) == "uvloop":

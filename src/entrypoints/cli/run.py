@@ -13,7 +13,8 @@ from entrypoints.cli.consume import worker_settings
 from entrypoints.serving import (
     check_api_settings,
     event_loop_factory,
-    http_parser,
+    h11_limits,
+    http_protocol,
     server_options,
 )
 
@@ -35,10 +36,12 @@ def command(
     settings = worker_settings(http_host=host, http_port=port, dev_mode=dev or None)
     check_api_settings(settings)
     with asyncio.Runner(loop_factory=event_loop_factory(loop)) as runner:
-        raise SystemExit(runner.run(_serve_with_worker(settings, http_parser(http), access_log)))
+        raise SystemExit(runner.run(_serve_with_worker(settings, http_protocol(http), access_log)))
 
 
-async def _serve_with_worker(settings: Settings, http: str, access_log: bool) -> int:
+async def _serve_with_worker(
+    settings: Settings, http: str | type[asyncio.Protocol], access_log: bool
+) -> int:
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container
@@ -78,6 +81,7 @@ async def _serve_with_worker(settings: Settings, http: str, access_log: bool) ->
             host=settings.http_host,
             port=settings.http_port,
             http=http,
+            **h11_limits(),
             access_log=access_log,
             log_config=None,
             lifespan="on",

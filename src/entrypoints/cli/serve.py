@@ -9,7 +9,8 @@ import click
 from entrypoints.serving import (
     EXIT_CONFIGURATION,
     check_api_settings,
-    http_parser,
+    h11_limits,
+    http_protocol,
     loop_name,
     server_options,
 )
@@ -56,7 +57,8 @@ def command(
         port=settings.http_port,
         workers=settings.http_workers,
         loop=loop_name(loop),
-        http=http_parser(http),
+        http=http_protocol(http),
+        **h11_limits(),
         access_log=access_log,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
