@@ -10,6 +10,8 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.migrations import SchemaError, check_schema
 
 UNREACHABLE = "unreachable"
+# Under the endpoint's 2 s per probe, so that a database that is away reads "unreachable".
+CONNECT_TIMEOUT_SECONDS = 1.5
 
 
 class PostgresProbe:
@@ -17,7 +19,7 @@ class PostgresProbe:
 
     name = "postgres"
 
-    def __init__(self, pool: AsyncConnectionPool, timeout: float = 2.0) -> None:
+    def __init__(self, pool: AsyncConnectionPool, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         self._pool = pool
         self._timeout = timeout
 
@@ -36,7 +38,7 @@ class SchemaProbe:
 
     name = "schema"
 
-    def __init__(self, pool: AsyncConnectionPool, timeout: float = 2.0) -> None:
+    def __init__(self, pool: AsyncConnectionPool, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         self._pool = pool
         self._timeout = timeout
 
