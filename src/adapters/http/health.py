@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 from loguru import logger
 
+from adapters.http.limits import limits_spec
 from adapters.http.problems import PROBLEM_JSON, TYPE_NOT_READY, Problem, problem_spec
 from application.ports import ReadinessProbe
 
@@ -39,7 +40,7 @@ class HealthController(Controller):
     path = "/health"
     tags = ("health",)
 
-    @get("/live", summary="Liveness")
+    @get("/live", summary="Liveness", responses=limits_spec())
     async def live(self) -> Health:
         """Always 200 while the process serves requests."""
         return Health("live")
@@ -47,7 +48,10 @@ class HealthController(Controller):
     @get(
         "/ready",
         summary="Readiness",
-        responses={503: problem_spec("A dependency is not ready; `checks` says why", NotReady)},
+        responses={
+            503: problem_spec("A dependency is not ready; `checks` says why", NotReady),
+            **limits_spec(),
+        },
     )
     async def ready(
         # Protocols cannot be isinstance-checked: the composition root vouches for the probes.

@@ -11,15 +11,26 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from adapters.http.problems import PROBLEM_JSON, Problem
+from adapters.http.problems import PROBLEM_JSON, Problem, problem_spec
 
 MAX_HEADER_BYTES = 8 * 1024  # one header: name and value
 MAX_HEADERS_BYTES = 32 * 1024  # all of them together
 MAX_HEADER_COUNT = 100
 TYPE_HEADERS_TOO_LARGE = "urn:streamview:problem:request-headers-too-large"
 _STATUS = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+
+
+def limits_spec() -> dict[int, ResponseSpec]:
+    """The 431 every route may answer."""
+    return {
+        431: problem_spec(
+            f"Request headers over the limits: more than {MAX_HEADER_COUNT}, one over "
+            f"{MAX_HEADER_BYTES} bytes or all over {MAX_HEADERS_BYTES} bytes"
+        )
+    }
 
 
 def headers_problem(headers: list[tuple[bytes, bytes]]) -> str | None:

@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from adapters.http.etags import none_match_hits, order_etag
+from adapters.http.limits import limits_spec
 from adapters.http.links import page_links
 from adapters.http.params import (
     CursorParam,
@@ -55,6 +56,7 @@ class OrdersController(Controller):
             400: problem_spec("A header is malformed"),
             404: problem_spec("No order with this id"),
             **unavailable_spec(),
+            **limits_spec(),
         },
     )
     async def show_order(
@@ -86,6 +88,7 @@ class OrdersController(Controller):
         responses={
             400: problem_spec("A parameter is invalid; `invalidParams` names it"),
             **unavailable_spec(),
+            **limits_spec(),
         },
     )
     async def search_orders(
