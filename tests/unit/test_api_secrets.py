@@ -197,3 +197,12 @@ def test_token_in_development_mode_signs_with_the_development_secret() -> None:
 
     assert code == 0
     assert jwt.decode(output.strip(), DEV_SECRETS["ops_jwt_secret"], ["HS256"])["roles"] == ["ops"]
+
+
+def test_run_refuses_to_start_without_its_secrets_before_touching_kafka_or_postgres() -> None:
+    environ = {name: None for name in _streamview_variables()}
+    result = CliRunner().invoke(main, ["run"], env=environ | {"STREAMVIEW_BACKEND": "postgres"})
+
+    assert result.exit_code == 2
+    assert "STREAMVIEW_OPS_JWT_SECRET" in result.output
+    assert "STREAMVIEW_CURSOR_SECRET" in result.output
