@@ -106,7 +106,9 @@ CursorParam = Annotated[
         "continues the listing it came from: filters, sort and pageSize not sent are its own, "
         "and those sent must be its own.",
         min_length=1,
-        max_length=1024,
+        # A cursor carries its listing: up to ~1,300 characters with 64-character identifiers
+        # of four-byte characters, every status and both bounds.
+        max_length=2048,
         schema_extra=optional(OpenAPIType.STRING),
     ),
 ]
