@@ -18,7 +18,7 @@ from entrypoints.localstack import kafka_admin
 
 # The API process of a benchmark signs cursors and checks ops tokens with these, so the
 # benchmark can build a deep cursor and an ops token itself.
-CURSOR_SECRET = "streamview-bench-cursor-secret"
+CURSOR_SECRET = "streamview-bench-cursor-secret-0123456789abcdef"
 OPS_JWT_SECRET = "streamview-bench-ops-secret-0123456789abcdef"
 
 

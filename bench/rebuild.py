@@ -42,6 +42,7 @@ from entrypoints.localstack import kafka_admin
 from entrypoints.producing import publish
 
 SECRET = "bench-rebuild-ops-secret-0123456789abcdef"
+CURSOR_SECRET = "bench-rebuild-cursor-secret-0123456789abcdef"
 FINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
 
@@ -215,6 +216,7 @@ def _env(database: str, kafka: str, topic: str, group: str, port: int) -> dict[s
         STREAMVIEW_HTTP_HOST="127.0.0.1",
         STREAMVIEW_HTTP_PORT=str(port),
         STREAMVIEW_OPS_JWT_SECRET=SECRET,
+        STREAMVIEW_CURSOR_SECRET=CURSOR_SECRET,
         STREAMVIEW_LOG_FORMAT="json",
     )
     return env

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import datetime
 from urllib.parse import urlencode
 
 import msgspec
 import psycopg
 
 from application.cursors import Cursor, CursorCodec, parse_sort, sort_value
-from application.ports import Keyset
+from application.ports import Keyset, OrderFilters
 from bench.context import CURSOR_SECRET, BenchContext
 from bench.load.client import HttpConnection
 from bench.load.stats import summary
 from bench.scenarios import common
+from domain.events import OrderStatus
 
 PAGE_SIZE = 50
 BUDGET_S = 5.0  # per combination and depth: 80 of them
@@ -84,7 +86,20 @@ async def deep_cursor(
     )
     row = _Row(*(await cursor.fetchone() or ()))
     keyset = Keyset(sort_value(sort.field, row), row.order_id)
-    return CursorCodec(CURSOR_SECRET.encode()).encode(Cursor(sort, keyset, page)), page
+    # A cursor continues the listing it was issued for: the same filters and page size.
+    filters = _order_filters(FILTERS[filter_name][0])
+    cursor_of_page = Cursor(sort, keyset, page, PAGE_SIZE, filters)
+    return CursorCodec(CURSOR_SECRET.encode()).encode(cursor_of_page), page
+
+
+def _order_filters(query: list[tuple[str, str]]) -> OrderFilters:
+    values = dict(query)
+    return OrderFilters(
+        statuses=tuple(OrderStatus(v) for k, v in query if k == "status"),
+        customer_id=values.get("customerId"),
+        updated_from=msgspec.convert(values["from"], datetime) if "from" in values else None,
+        updated_to=msgspec.convert(values["to"], datetime) if "to" in values else None,
+    )
 
 
 async def measure(conn: HttpConnection, path: str, requests: int, budget_s: float) -> dict:

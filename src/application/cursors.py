@@ -1,4 +1,5 @@
-"""Opaque, signed keyset cursors: the client can carry them, not forge them."""
+"""Opaque, signed keyset cursors: the client can carry them, not forge them. A cursor carries
+the listing it belongs to (filters, sort, page size), so that it continues that listing only."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 import msgspec
 
-from application.ports import Keyset, Sort, SortField, SortValue
+from application.ports import Keyset, OrderFilters, Sort, SortField, SortValue
+from domain.events import OrderStatus
 
 
 class CursorError(ValueError):
@@ -23,12 +25,19 @@ class _Payload(msgspec.Struct, frozen=True, array_like=True):
     order_id: str
     backwards: bool
     page: int
+    page_size: int
+    statuses: list[str]
+    customer_id: str | None
+    updated_from: str | None
+    updated_to: str | None
 
 
 class Cursor(msgspec.Struct, frozen=True):
     sort: Sort
     keyset: Keyset
     page: int
+    page_size: int
+    filters: OrderFilters = OrderFilters()
 
 
 class CursorCodec:
@@ -38,12 +47,18 @@ class CursorCodec:
         self._decoder = msgspec.json.Decoder(_Payload)
 
     def encode(self, cursor: Cursor) -> str:
+        filters = cursor.filters
         payload = _Payload(
             str(cursor.sort),
             _value_text(cursor.keyset.value),
             cursor.keyset.order_id,
             cursor.keyset.backwards,
             cursor.page,
+            cursor.page_size,
+            [status.value for status in filters.statuses],
+            filters.customer_id,
+            _moment_text(filters.updated_from),
+            _moment_text(filters.updated_to),
         )
         body = self._encoder.encode(payload)
         return f"{_b64(body)}.{_b64(self._sign(body))}"
@@ -61,11 +76,18 @@ class CursorCodec:
             payload = self._decoder.decode(body)
             sort = parse_sort(payload.sort)
             value = _parse_value(sort.field, payload.value)
+            filters = OrderFilters(
+                statuses=tuple(OrderStatus(status) for status in payload.statuses),
+                customer_id=payload.customer_id,
+                updated_from=_moment(payload.updated_from),
+                updated_to=_moment(payload.updated_to),
+            )
         except (msgspec.DecodeError, ValueError):
             raise CursorError("malformed cursor") from None
-        if payload.page < 1:
+        if payload.page < 1 or payload.page_size < 1:
             raise CursorError("malformed cursor")
-        return Cursor(sort, Keyset(value, payload.order_id, payload.backwards), payload.page)
+        keyset = Keyset(value, payload.order_id, payload.backwards)
+        return Cursor(sort, keyset, payload.page, payload.page_size, filters)
 
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
@@ -98,12 +120,24 @@ def _value_text(value: SortValue) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+def _moment_text(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _timestamp(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError("naive timestamp")
+    return parsed
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else _timestamp(text)
+
+
 def _parse_value(field: SortField, text: str) -> SortValue:
     if field in (SortField.UPDATED_AT, SortField.CREATED_AT):
-        parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return parsed
+        return _timestamp(text)
     if field is SortField.TOTAL_GROSS:
         try:
             amount = Decimal(text)

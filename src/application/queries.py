@@ -14,6 +14,9 @@ from domain.projection import OrderView
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+# Page numbers cost an OFFSET scan over every row before the page; past this many rows
+# (page x pageSize) the client is told to follow the cursor, which costs the same at any depth.
+MAX_ROWS_BY_PAGE_NUMBER = 10_000
 
 
 class GetOrder:
@@ -28,7 +31,8 @@ class GetOrder:
 
 
 class ListRequest(msgspec.Struct, frozen=True):
-    """The parameters of `GET /orders` as the client sent them (already typed)."""
+    """The parameters of `GET /orders` as the client sent them (already typed); with a cursor,
+    those not sent are the cursor's."""
 
     statuses: tuple[str, ...] = ()
     customer_id: str | None = None
@@ -36,7 +40,7 @@ class ListRequest(msgspec.Struct, frozen=True):
     updated_to: datetime | None = None
     sort: str | None = None
     page: int | None = None
-    page_size: int = DEFAULT_PAGE_SIZE
+    page_size: int | None = None
     cursor: str | None = None
 
 
@@ -47,6 +51,7 @@ class OrderPage(msgspec.Struct, frozen=True):
     sort: Sort
     next_cursor: str | None
     prev_cursor: str | None
+    filters: OrderFilters = OrderFilters()
 
     @property
     def has_prev(self) -> bool:
@@ -60,10 +65,22 @@ class ListOrders:
 
     async def __call__(self, request: ListRequest) -> OrderPage:
         filters = _filters(request)
-        sort, page, keyset = self._position(request)
         size = request.page_size
-        if not 1 <= size <= MAX_PAGE_SIZE:
+        if size is not None and not 1 <= size <= MAX_PAGE_SIZE:
             raise InvalidParameter("pageSize", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if request.cursor is None:
+            sort, page, keyset = _sort(request.sort), _page(request.page), None
+            size = size or DEFAULT_PAGE_SIZE
+            if page * size > MAX_ROWS_BY_PAGE_NUMBER:
+                raise InvalidParameter(
+                    "page",
+                    f"page x pageSize must not exceed {MAX_ROWS_BY_PAGE_NUMBER}; "
+                    "follow `nextCursor` (or the Link header) to go deeper",
+                )
+        else:
+            continued = self._continued(request, filters)
+            sort, page, keyset = continued.sort, continued.page, continued.keyset
+            filters, size = continued.filters, continued.page_size
 
         query = ListQuery(
             filters=filters,
@@ -81,7 +98,7 @@ class ListOrders:
 
         def cursor(row: OrderView, to_page: int, back: bool) -> str:
             key = Keyset(sort_value(sort.field, row), row.order_id, back)
-            return self._cursors.encode(Cursor(sort, key, to_page))
+            return self._cursors.encode(Cursor(sort, key, to_page, size, filters))
 
         return OrderPage(
             items=items,
@@ -90,27 +107,58 @@ class ListOrders:
             sort=sort,
             next_cursor=cursor(items[-1], page + 1, False) if items and has_next else None,
             prev_cursor=cursor(items[0], page - 1, True) if items and page > 1 else None,
+            filters=filters,
         )
 
-    def _position(self, request: ListRequest) -> tuple[Sort, int, Keyset | None]:
-        try:
-            sort = parse_sort(request.sort) if request.sort else Sort()
-        except ValueError as error:
-            raise InvalidParameter("sort", str(error)) from None
-        if request.cursor is None:
-            page = 1 if request.page is None else request.page
-            if page < 1:
-                raise InvalidParameter("page", "must be 1 or more")
-            return sort, page, None
+    def _continued(self, request: ListRequest, filters: OrderFilters) -> Cursor:
+        """The request's cursor, if the parameters sent with it are those of its listing."""
+        sort = _sort(request.sort)
         if request.page is not None:
             raise InvalidParameter("cursor", "cannot be combined with page; use one or the other")
         try:
-            cursor = self._cursors.decode(request.cursor)
+            cursor = self._cursors.decode(request.cursor or "")
         except CursorError as error:
             raise InvalidParameter("cursor", str(error)) from None
         if request.sort and cursor.sort != sort:
             raise InvalidParameter("cursor", f"was issued for sort {cursor.sort}, not {sort}")
-        return cursor.sort, cursor.page, cursor.keyset
+        if request.page_size is not None and request.page_size != cursor.page_size:
+            raise InvalidParameter(
+                "cursor", f"was issued for pageSize {cursor.page_size}, not {request.page_size}"
+            )
+        mismatched = _mismatched_filters(filters, cursor.filters)
+        if mismatched:
+            raise InvalidParameter(
+                "cursor",
+                f"was issued for other filters ({', '.join(mismatched)}); send the filters "
+                "it was issued for, or none",
+            )
+        return cursor
+
+
+def _sort(text: str | None) -> Sort:
+    try:
+        return parse_sort(text) if text else Sort()
+    except ValueError as error:
+        raise InvalidParameter("sort", str(error)) from None
+
+
+def _page(number: int | None) -> int:
+    page = 1 if number is None else number
+    if page < 1:
+        raise InvalidParameter("page", "must be 1 or more")
+    return page
+
+
+def _mismatched_filters(sent: OrderFilters, issued: OrderFilters) -> list[str]:
+    """The filters sent with a cursor that differ from those it was issued for (those not sent
+    are the cursor's)."""
+    pairs = [
+        ("status", set(sent.statuses) or None, set(issued.statuses) or None),
+        ("customerId", sent.customer_id, issued.customer_id),
+        ("from", sent.updated_from, issued.updated_from),
+        ("to", sent.updated_to, issued.updated_to),
+    ]
+    return [name for name, mine, theirs in pairs if mine is not None and mine != theirs]
 
 
 def _filters(request: ListRequest) -> OrderFilters:

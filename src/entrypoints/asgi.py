@@ -10,12 +10,13 @@ from typing import Any
 
 from litestar import Controller, Litestar
 from litestar.plugins import InitPlugin
+from loguru import logger
 
-from adapters.http import HttpMetrics, OpsPolicy, UseCases, create_app
+from adapters.http import HttpMetrics, UseCases, create_app
 from adapters.http.app import Lifespan
 from adapters.http.rebuilds import rebuild_controller
 from adapters.tracing.http import tracing_plugins
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, check_api_configuration
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 
@@ -27,7 +28,14 @@ def create_app_from_container(
 ) -> Litestar:
     """The API over this container's use cases; `lifespan` runs inside the container's
     resources (pool opened first, closed last). Without a worker in this process
-    (`worker_here=False`), /lags reports the state the group's workers record."""
+    (`worker_here=False`), /lags reports the state the group's workers record.
+    SettingsError when a secret is missing or a key file is unusable."""
+    check_api_configuration(container)
+    if container.config.dev_mode():
+        logger.warning(
+            "development mode (STREAMVIEW_DEV_MODE): built-in secrets stand in for those not "
+            "set; anyone can mint ops tokens for this API - never expose it"
+        )
     metrics = container.prometheus_metrics()
     return create_app(
         UseCases(
@@ -36,9 +44,7 @@ def create_app_from_container(
             report_lag=container.report_lag if worker_here else container.group_report_lag,
             readiness_probes=container.readiness_probes,
         ),
-        ops_policy=OpsPolicy.from_settings(
-            container.config.ops_jwt_secret(), container.config.ops_jwt_public_key_file()
-        ),
+        ops_policy=container.ops_policy(),
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
         ops_controllers=_rebuild_endpoints(container),
         lifespan=[_resources(container), *lifespan],
@@ -81,13 +87,14 @@ def _resources(container: Container) -> Lifespan:
         await _maybe_await(container.init_resources())
         if postgres:
             # Not waiting: the API starts while the database is away, and /health/ready says
-            # so until it answers. Opening a pool that `run` opened already changes nothing.
-            await container.postgres_pool().open(wait=False)
+            # so until it answers. The worker (`run`) opens its own pool.
+            await container.api_pool().open(wait=False)
         try:
             yield
         finally:
             if postgres:
-                await container.postgres_pool().close()
+                await container.api_pool().close()
+                await container.postgres_pool().close()  # the worker's, if `run` opened it
                 await container.kafka_end_offsets().close()  # only connected if /lags was asked
             await _maybe_await(container.shutdown_resources())
 

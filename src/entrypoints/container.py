@@ -7,6 +7,8 @@ import functools
 from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 
+from adapters.http.auth import KeyFileError, OpsPolicy, TokenRules
+from adapters.http.health import RedactedProbe
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
@@ -23,7 +25,7 @@ from adapters.memory.views import MemoryViewStore
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.consumer_states import PostgresConsumerStates
 from adapters.postgres.pool import make_pool
-from adapters.postgres.probe import PostgresProbe
+from adapters.postgres.probe import PostgresProbe, SchemaProbe
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
@@ -36,12 +38,31 @@ from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
 from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild_runner import RebuildSettings, RunRebuild
 from application.rebuild_worker import LiveGate, RebuildAwareStatus, WatchRebuilds
+from entrypoints.api_secrets import missing_message, variable, with_dev_secrets
 from entrypoints.replay_process import ReplayInChildProcess
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, SettingsError
 
 
-def _cursor_codec(secret: str) -> CursorCodec:
+def _cursor_codec(secret: str | None) -> CursorCodec:
+    if secret is None:
+        raise SettingsError(missing_message([variable("cursor_secret")]))
     return CursorCodec(secret.encode())
+
+
+def _ops_policy(
+    secret: str | None,
+    public_key_file: str | None,
+    issuer: str | None,
+    audience: str | None,
+    max_lifetime_s: int,
+) -> OpsPolicy:
+    rules = TokenRules(issuer or None, audience or None, max_lifetime_s)
+    if secret is None and not public_key_file:
+        raise SettingsError(missing_message([variable("ops_jwt_secret")]))
+    try:
+        return OpsPolicy.from_settings(secret, public_key_file, rules)
+    except KeyFileError as error:
+        raise SettingsError(f"invalid {variable('ops_jwt_public_key_file')}: {error}") from None
 
 
 def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
@@ -69,8 +90,23 @@ class Container(containers.DeclarativeContainer):
         config.db_pool_timeout_ms,
     )
     postgres_store = providers.Singleton(PostgresViewStore, postgres_pool)
-    postgres_probe = providers.Singleton(PostgresProbe, postgres_pool)
     postgres_consumer_states = providers.Singleton(PostgresConsumerStates, postgres_pool)
+    # The API's own pool: the server cancels its statements past the API's statement timeout
+    # (a 503 to the client); the worker's and a rebuild's long transactions are not bounded.
+    # Under `streamview run` both pools exist, each sized by STREAMVIEW_DB_POOL_MIN/MAX.
+    api_pool = providers.Singleton(
+        make_pool,
+        config.database_url,
+        config.db_pool_min,
+        config.db_pool_max,
+        config.db_pool_timeout_ms,
+        statement_timeout_ms=config.api_statement_timeout_ms,
+        name="streamview-api",
+    )
+    api_store = providers.Singleton(PostgresViewStore, api_pool)
+    api_consumer_states = providers.Singleton(PostgresConsumerStates, api_pool)
+    postgres_probe = providers.Singleton(PostgresProbe, api_pool)
+    schema_probe = providers.Singleton(SchemaProbe, api_pool)
 
     # --- Kafka adapters (issue 5) ---------------------------------------------------------
     prometheus_metrics = providers.Singleton(PrometheusMetrics)  # also counts lost dead letters
@@ -103,14 +139,16 @@ class Container(containers.DeclarativeContainer):
     readiness_probes = providers.Selector(
         config.backend,
         memory=providers.List(),
-        postgres=providers.List(postgres_probe, kafka_probe),
+        postgres=providers.List(
+            postgres_probe, schema_probe, providers.Singleton(RedactedProbe, kafka_probe)
+        ),
     )
     # With a worker in the process (`streamview run`): its state too (see with_worker_probe).
     consumer_probe = providers.Singleton(ConsumerProbe, worker_status)
 
     # --- ports ----------------------------------------------------------------------------
     view_store = providers.Selector(config.backend, memory=memory_store, postgres=postgres_store)
-    order_reader = providers.Selector(config.backend, memory=memory_store, postgres=postgres_store)
+    order_reader = providers.Selector(config.backend, memory=memory_store, postgres=api_store)
     dead_letters = providers.Selector(
         config.backend, memory=memory_dead_letters, postgres=kafka_dead_letters
     )
@@ -127,6 +165,14 @@ class Container(containers.DeclarativeContainer):
 
     # --- use cases ------------------------------------------------------------------------
     cursor_codec = providers.Singleton(_cursor_codec, config.cursor_secret)
+    ops_policy = providers.Singleton(
+        _ops_policy,
+        config.ops_jwt_secret,
+        config.ops_jwt_public_key_file,
+        config.ops_jwt_issuer,
+        config.ops_jwt_audience,
+        config.ops_jwt_max_lifetime_s,
+    )
     project_batch = providers.Factory(
         ProjectBatch,
         store=view_store,
@@ -150,7 +196,10 @@ class Container(containers.DeclarativeContainer):
     # its workers report it, stale after three lag refreshes (15 s at least).
     group_report_lag = providers.Factory(
         report_lag,
-        members=consumer_states,
+        store=providers.Selector(config.backend, memory=memory_store, postgres=api_store),
+        members=providers.Selector(
+            config.backend, memory=memory_consumer_states, postgres=api_consumer_states
+        ),
         stale_after_seconds=providers.Callable(
             lambda refresh_ms: max(15.0, 3 * refresh_ms / 1000), config.lag_refresh_ms
         ),
@@ -158,9 +207,13 @@ class Container(containers.DeclarativeContainer):
 
     # --- view rebuilds (issue 8): requested by the API/CLI, run by the worker process ----
     rebuild_log = providers.Singleton(PostgresRebuildLog, postgres_pool)
-    start_rebuild = providers.Factory(StartRebuild, log=rebuild_log, allowed=config.allow_rebuild)
-    get_rebuild = providers.Factory(GetRebuild, log=rebuild_log)
-    cancel_rebuild = providers.Factory(CancelRebuild, log=rebuild_log)
+    # Requests (API, `streamview rebuild`) go through the API's pool; the worker's runs do not.
+    api_rebuild_log = providers.Singleton(PostgresRebuildLog, api_pool)
+    start_rebuild = providers.Factory(
+        StartRebuild, log=api_rebuild_log, allowed=config.allow_rebuild
+    )
+    get_rebuild = providers.Factory(GetRebuild, log=api_rebuild_log)
+    cancel_rebuild = providers.Factory(CancelRebuild, log=api_rebuild_log)
     # The worker's projection goes through the gate, so that a rebuild can pause it.
     live_gate = providers.Singleton(LiveGate, project=project_batch, status=worker_status)
     replay_group = providers.Callable("{}#rebuild".format, config.consumer_group)
@@ -216,6 +269,21 @@ def with_worker_probe(container: Container) -> Container:
 
 
 def build_container(settings: Settings | None = None) -> Container:
+    """In development mode the built-in secrets stand in for those not configured."""
     container = Container()
-    container.config.from_dict((settings or Settings.from_env()).as_dict())
+    container.config.from_dict(with_dev_secrets(settings or Settings.from_env()).as_dict())
     return container
+
+
+def check_api_configuration(container: Container) -> None:
+    """Build what the API needs from its secrets now (SettingsError naming the variable), so
+    that a missing secret or a bad key file stops the start, not the first request."""
+    config, missing = container.config, []
+    if config.ops_jwt_secret() is None and not config.ops_jwt_public_key_file():
+        missing.append(f"{variable('ops_jwt_secret')} (or {variable('ops_jwt_public_key_file')})")
+    if config.cursor_secret() is None:
+        missing.append(variable("cursor_secret"))
+    if missing:
+        raise SettingsError(missing_message(missing))
+    container.ops_policy()
+    container.cursor_codec()

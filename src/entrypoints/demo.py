@@ -18,6 +18,7 @@ import jwt
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.generator import GeneratorOptions, generate
 from entrypoints.producing import publish
 from entrypoints.settings import Settings
@@ -51,7 +52,8 @@ def run_demo(options: DemoOptions) -> int:
 
 @contextlib.contextmanager
 def _stack(options: DemoOptions) -> Iterator[dict[str, str]]:
-    env = dict(os.environ, STREAMVIEW_HTTP_PORT=str(options.port))
+    # A demo is development: the built-in secrets stand in for those not set.
+    env = dict(os.environ, STREAMVIEW_HTTP_PORT=str(options.port), STREAMVIEW_DEV_MODE="true")
     if options.use_existing:
         yield env
         return
@@ -118,7 +120,7 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path)
 def _token(settings: Settings) -> str:
     now = int(time.time())
     claims = {"sub": "demo", "roles": ["ops"], "iat": now, "exp": now + 12 * 3600}
-    return jwt.encode(claims, settings.ops_jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, with_dev_secrets(settings).ops_jwt_secret, algorithm="HS256")
 
 
 async def _traffic(settings: Settings, options: DemoOptions, base_url: str, token: str) -> None:

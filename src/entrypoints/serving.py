@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+if TYPE_CHECKING:
+    from entrypoints.settings import Settings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
+EXIT_CONFIGURATION = 2
 LOOPS = ("auto", "uvloop", "asyncio")
 HTTP_PARSERS = ("auto", "httptools", "h11")
 
@@ -38,6 +42,23 @@ def http_parser(choice: str) -> str:
     return choice
 
 
+def http_protocol(choice: str) -> str | type[asyncio.Protocol]:
+    """What uvicorn is given as `http`: httptools with the request head bounded
+    (entrypoints.bounded_http), or h11, whose own limit `H11_LIMITS` sets to the same size."""
+    if http_parser(choice) == "httptools":
+        from entrypoints.bounded_http import BoundedHttpToolsProtocol
+
+        return BoundedHttpToolsProtocol
+    return "h11"
+
+
+def h11_limits() -> dict[str, Any]:
+    """uvicorn options: h11 refuses request heads over the size httptools is bounded to."""
+    from entrypoints.bounded_http import MAX_REQUEST_HEAD_BYTES
+
+    return {"h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES}
+
+
 def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
     """For `asyncio.Runner`, when the command owns the loop (`run`: worker and API on one)."""
     if loop_name(choice) == "uvloop":
@@ -47,9 +68,29 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
     return asyncio.new_event_loop
 
 
+def check_api_settings(settings: Settings) -> None:
+    """Exit 2 with a message naming the variable when the API could not start with these
+    settings (a secret missing or too short, a key file unusable): before serving, not at the
+    first request, and without a traceback."""
+    from entrypoints.container import build_container, check_api_configuration
+    from entrypoints.settings import SettingsError
+
+    try:
+        check_api_configuration(build_container(settings))
+    except SettingsError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(EXIT_CONFIGURATION) from None
+
+
 def server_options(command: F) -> F:
     """The options `serve` and `run` share: where to listen and how to serve."""
     options = (
+        click.option(
+            "--dev",
+            is_flag=True,
+            help="Development mode (= STREAMVIEW_DEV_MODE=true): built-in secrets stand in for "
+            "those not set. Never in production: anyone can mint ops tokens then.",
+        ),
         click.option("--host", default=None, help="Bind address [default: STREAMVIEW_HTTP_HOST]."),
         click.option(
             "--port", type=int, default=None, help="Port [default: STREAMVIEW_HTTP_PORT]."

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from entrypoints.api_secrets import check_secrets
+
 PREFIX = "STREAMVIEW_"
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
@@ -38,9 +40,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     http_port: Port = 8080
     http_workers: Positive = 1
     metrics_port: Port = 9108
-    ops_jwt_secret: str = "streamview-local-dev-secret-change-me-in-production"
+    # The API's secrets (entrypoints.api_secrets): required outside development mode.
+    dev_mode: bool = False
+    ops_jwt_secret: str | None = None
     ops_jwt_public_key_file: str | None = None
-    cursor_secret: str = "streamview-dev-cursor-secret"
+    ops_jwt_issuer: str | None = None
+    ops_jwt_audience: str | None = None
+    ops_jwt_max_lifetime_s: Positive = 86_400
+    cursor_secret: str | None = None
+    api_statement_timeout_ms: Positive = 5000
     allow_rebuild: bool = True
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
@@ -64,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("STREAMVIEW_DEFAULT_TAX_RATE must be between 0 and 1")
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
+        check_secrets(self)
 
     def as_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)

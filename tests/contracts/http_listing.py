@@ -247,6 +247,37 @@ class ListingSuite:
         response = await client.get("/orders", params={"cursor": cursor, "sort": "-orderId"})
         assert_invalid(response, "cursor")
 
+    async def test_a_page_number_deeper_than_ten_thousand_rows_is_400_naming_page(self, listed):
+        client, _ = listed
+        response = await client.get("/orders", params={"page": "1000000", "pageSize": "500"})
+        assert_invalid(response, "page")
+        assert "nextCursor" in response.json()["detail"]
+        assert (await client.get("/orders", params={"page": "20", "pageSize": "500"})).is_success
+
+    async def test_a_cursor_alone_continues_its_filtered_listing(self, listed):
+        client, _ = listed
+        query, _ = FILTERS["statuses repeated"]
+        listing = [*query, ("sort", "orderId"), ("pageSize", "2")]
+        first = await self.ok(client, listing)
+        by_number = await self.ok(client, [*listing, ("page", "2")])
+        alone = await self.ok(client, [("cursor", first.json()["nextCursor"])])
+        assert ids(alone) == ids(by_number) and alone.json()["pageSize"] == 2
+        pairs = parse_qsl(urlsplit(links(alone)["next"]).query)
+        assert [v for k, v in pairs if k == "status"] == ["PAID", "SHIPPED"]
+        assert ("pageSize", "2") in pairs and ("sort", "orderId") in pairs
+
+    @pytest.mark.parametrize(
+        "other", [[("status", "CREATED")], [("customerId", "cust-9")], [("pageSize", "3")]]
+    )
+    async def test_a_cursor_sent_with_other_filters_or_page_size_is_400(self, listed, other):
+        client, _ = listed
+        query, _ = FILTERS["statuses repeated"]
+        first = await self.ok(client, [*query, ("pageSize", "2")])
+        response = await client.get(
+            "/orders", params=[*other, ("cursor", first.json()["nextCursor"])]
+        )
+        assert_invalid(response, "cursor")
+
     @pytest.mark.parametrize(
         "url",
         [

@@ -139,6 +139,7 @@ async def container(
         await migrate(conn)
     topic = new_topic(1)
     settings = Settings(
+        dev_mode=True,
         backend="postgres",
         database_url=database_url,
         kafka_bootstrap=stack_endpoints.kafka_bootstrap,

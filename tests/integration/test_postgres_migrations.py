@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from adapters.postgres.migrations import SchemaError, check_schema, known_migrations, migrate
 from adapters.postgres.pool import make_pool, open_checked
-from adapters.postgres.probe import PostgresProbe
+from adapters.postgres.probe import PostgresProbe, SchemaProbe
 from entrypoints.cli.migrate import command as migrate_command
 from tests.integration.postgres_support import execute, migrate_database, open_pool
 
@@ -83,25 +83,30 @@ async def test_a_schema_newer_than_this_build_is_refused(database_url: str) -> N
             await migrate(conn)
 
 
-async def test_the_probe_is_ready_only_once_migrated(database_url: str) -> None:
+async def test_the_schema_probe_is_ready_only_once_migrated(database_url: str) -> None:
     async with open_pool(database_url, migrated=False) as pool:
-        probe = PostgresProbe(pool)
+        probe = SchemaProbe(pool)
         unmigrated = await probe.problem()
+        answering = await PostgresProbe(pool).problem()
         await migrate_database(database_url)
 
         assert unmigrated is not None and "streamview migrate" in unmigrated
+        assert answering is None  # the server itself answers
         assert await probe.problem() is None
 
 
-async def test_the_probe_reports_an_unreachable_server() -> None:
+async def test_the_probes_report_an_unreachable_server_without_its_address() -> None:
     pool = make_pool("postgresql://nobody@127.0.0.1:1/none", min_size=1, max_size=1)
     await pool.open(wait=False)
     try:
-        problem = await PostgresProbe(pool, timeout=0.5).problem()
+        problems = [
+            await PostgresProbe(pool, timeout=0.5).problem(),
+            await SchemaProbe(pool, timeout=0.5).problem(),
+        ]
     finally:
         await pool.close()
 
-    assert problem is not None and problem.startswith("postgres unreachable")
+    assert problems == ["unreachable", "not checked: postgres is unreachable"]
 
 
 def test_the_migrate_command_says_what_it_did(database_url: str) -> None:

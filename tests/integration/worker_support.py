@@ -27,6 +27,7 @@ from adapters.postgres.tables import POSITIONS_TABLE
 from application.ports import ListQuery, OrderFilters, Sort, SortField
 from application.projecting import ProjectBatch
 from domain.records import RawRecord
+from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.container import Container, build_container
 from entrypoints.generator import OutgoingRecord
 from entrypoints.producing import publish
@@ -40,6 +41,7 @@ def worker_settings(
     kafka_bootstrap: str, database_url: str, topic: str, group_id: str, **overrides: Any
 ) -> Settings:
     values: dict[str, Any] = {
+        "dev_mode": True,
         "backend": "postgres",
         "database_url": database_url,
         "kafka_bootstrap": kafka_bootstrap,
@@ -50,7 +52,8 @@ def worker_settings(
         "lag_refresh_ms": 200,
         "log_format": "json",
     }
-    return Settings(**(values | overrides))
+    # With the development secrets filled in: the tests sign tokens with them.
+    return with_dev_secrets(Settings(**(values | overrides)))
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from application.cursors import Cursor, CursorCodec, CursorError, parse_sort
-from application.ports import Keyset, Sort, SortField, SortValue
+from application.ports import Keyset, OrderFilters, Sort, SortField, SortValue
+from domain.events import OrderStatus
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +35,9 @@ codec = CursorCodec(SECRET)
 def test_cursor_round_trips(
     field: SortField, value: SortValue, descending: bool, backwards: bool
 ) -> None:
-    cursor = Cursor(Sort(field, descending), Keyset(value, "order-7", backwards), page=12)
+    cursor = Cursor(
+        Sort(field, descending), Keyset(value, "order-7", backwards), page=12, page_size=25
+    )
 
     decoded = codec.decode(codec.encode(cursor))
 
@@ -43,7 +46,27 @@ def test_cursor_round_trips(
 
 
 def _token() -> str:
-    return codec.encode(Cursor(Sort(), Keyset(datetime(2026, 1, 1, tzinfo=UTC), "o"), 2))
+    return codec.encode(Cursor(Sort(), Keyset(datetime(2026, 1, 1, tzinfo=UTC), "o"), 2, 50))
+
+
+FILTERS = [
+    OrderFilters(),
+    OrderFilters(statuses=(OrderStatus.PAID, OrderStatus.SHIPPED)),
+    OrderFilters(customer_id="c-ünï/42"),
+    OrderFilters(
+        updated_from=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=-5))),
+        updated_to=datetime(2026, 2, 1, 12, 30, 0, 5, tzinfo=UTC),
+    ),
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=repr)
+def test_a_cursor_carries_the_filters_and_page_size_of_its_listing(filters: OrderFilters) -> None:
+    cursor = Cursor(Sort(), Keyset(datetime(2026, 1, 1, tzinfo=UTC), "o"), 3, 7, filters)
+
+    decoded = codec.decode(codec.encode(cursor))
+
+    assert (decoded.filters, decoded.page_size) == (filters, 7)
 
 
 def _flip(text: str, at: int) -> str:
@@ -82,16 +105,23 @@ def _signed(body: bytes) -> str:
     return f"{b64(body).rstrip(b'=').decode()}.{b64(signature).rstrip(b'=').decode()}"
 
 
+SCOPE = b", 5, [], null, null, null]"  # page size 5, no filters
+
+
 @pytest.mark.parametrize(
     "body",
     [
         b"not json",
-        b'["-updatedAt", "2026-01-01T00:00:00+00:00", "o", false, 0]',  # page 0
-        b'["-price", "1", "o", false, 1]',  # unknown sort
-        b'["-updatedAt", "2026-01-01T00:00:00", "o", false, 1]',  # naive timestamp
-        b'["totalGross", "NaN", "o", false, 1]',
-        b'["totalGross", "lots", "o", false, 1]',
-        b'["orderId", "o", "o", "no", 1]',
+        b'["-updatedAt", "2026-01-01T00:00:00+00:00", "o", false, 0' + SCOPE,  # page 0
+        b'["-price", "1", "o", false, 1' + SCOPE,  # unknown sort
+        b'["-updatedAt", "2026-01-01T00:00:00", "o", false, 1' + SCOPE,  # naive timestamp
+        b'["totalGross", "NaN", "o", false, 1' + SCOPE,
+        b'["totalGross", "lots", "o", false, 1' + SCOPE,
+        b'["orderId", "o", "o", "no", 1' + SCOPE,
+        b'["orderId", "o", "o", false, 1]',  # no listing (a cursor of an older release)
+        b'["orderId", "o", "o", false, 1, 0, [], null, null, null]',  # page size 0
+        b'["orderId", "o", "o", false, 1, 5, ["LOST"], null, null, null]',  # unknown status
+        b'["orderId", "o", "o", false, 1, 5, [], null, "2026-01-01T00:00:00", null]',  # naive
     ],
 )
 def test_a_signed_but_malformed_payload_is_rejected(body: bytes) -> None:
@@ -100,10 +130,16 @@ def test_a_signed_but_malformed_payload_is_rejected(body: bytes) -> None:
 
 
 def test_a_signed_payload_is_what_decoding_reads() -> None:
-    cursor = codec.decode(_signed(b'["totalGross", "9.99", "order-3", true, 4]'))
+    cursor = codec.decode(
+        _signed(b'["totalGross", "9.99", "order-3", true, 4, 9, ["PAID"], "c-1", null, null]')
+    )
 
     assert cursor == Cursor(
-        Sort(SortField.TOTAL_GROSS, False), Keyset(Decimal("9.99"), "order-3", True), 4
+        Sort(SortField.TOTAL_GROSS, False),
+        Keyset(Decimal("9.99"), "order-3", True),
+        4,
+        9,
+        OrderFilters(statuses=(OrderStatus.PAID,), customer_id="c-1"),
     )
 
 

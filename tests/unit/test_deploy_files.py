@@ -138,6 +138,9 @@ def test_compose_wires_the_stack() -> None:
     assert streamview["build"]["dockerfile"] == "deploy/Dockerfile"
     env = streamview["environment"]
     assert {"STREAMVIEW_KAFKA_BOOTSTRAP", "STREAMVIEW_DATABASE_URL"} <= set(env)
+    # `streamview run` starts only with secrets of its own, or in development mode.
+    secrets = {"STREAMVIEW_OPS_JWT_SECRET", "STREAMVIEW_CURSOR_SECRET"}
+    assert str(env.get("STREAMVIEW_DEV_MODE")).lower() == "true" or secrets <= set(env)
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
     assert "streamview migrate && exec streamview run" in streamview["command"][-1]
 

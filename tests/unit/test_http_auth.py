@@ -38,7 +38,7 @@ def hs256(payload: dict[str, object], secret: str = SECRET) -> str:
 
 def ops_container(**settings: object) -> Container:
     container = build_container(
-        Settings.from_env({}, backend="memory", ops_jwt_secret=SECRET, **settings)
+        Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET, **settings)
     )
     container.end_offsets.override(MemoryTopic("orders.events", partitions=2))
     return container
@@ -171,3 +171,88 @@ async def test_lag_during_a_broker_outage_is_a_503_problem(monkeypatch, hang):
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 503
+
+
+# --- issuer, audience, lifetime ----------------------------------------------------------------
+
+
+async def status_with(token: str, **settings: object) -> int:
+    async with AsyncTestClient(create_app_from_container(ops_container(**settings))) as client:
+        return (await client.get("/lags", headers=bearer(token))).status_code
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"iss": "idp", "aud": "streamview"}, 200),
+        ({"iss": "other", "aud": "streamview"}, 401),
+        ({"iss": "idp", "aud": "another-service"}, 401),
+        ({"aud": "streamview"}, 401),  # no issuer
+        ({"iss": "idp"}, 401),  # no audience
+    ],
+    ids=repr,
+)
+async def test_issuer_and_audience_are_checked_when_configured(extra, expected):
+    token = hs256(claims(**extra))
+    assert await status_with(token, ops_jwt_issuer="idp", ops_jwt_audience="streamview") == expected
+
+
+async def test_issuer_and_audience_are_not_required_when_not_configured():
+    assert await status_with(hs256(claims(iss="anyone"))) == 200
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "issued_ago", "expected"),
+    [
+        (3600, 0, 200),
+        (24 * HOUR, 60, 200),  # exactly the maximum
+        (24 * HOUR + 1, 60, 401),
+        (10 * 365 * 24 * HOUR, 0, 401),  # a token for ten years
+        (None, 0, 200),  # no iat: exp - now counts, one hour
+    ],
+    ids=repr,
+)
+async def test_tokens_living_longer_than_the_maximum_are_refused(lifetime, issued_ago, expected):
+    now = int(time.time())
+    if lifetime is None:
+        token = hs256(claims(iat=None, exp=now + HOUR))
+    else:
+        iat = now - issued_ago
+        token = hs256(claims(iat=iat, exp=iat + lifetime))
+    assert await status_with(token) == expected
+
+
+async def test_without_iat_a_far_expiry_is_refused_and_the_maximum_is_configurable():
+    far = hs256(claims(exp=int(time.time()) + 48 * HOUR))
+    assert await status_with(far) == 401
+    assert await status_with(far, ops_jwt_max_lifetime_s=72 * HOUR) == 200
+    assert await status_with(hs256(claims()), ops_jwt_max_lifetime_s=60) == 401
+
+
+def _signed_raw(payload: str, secret: str = SECRET) -> str:
+    """A correctly signed token with a payload no JSON encoder writes (NaN, 1e999)."""
+    import base64
+    import hashlib
+    import hmac
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = b'{"alg": "HS256", "typ": "JWT"}'
+    signing_input = f"{b64(header)}.{b64(payload.encode())}"
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"roles": ["ops"], "exp": NaN}',
+        '{"roles": ["ops"], "exp": 1e999}',
+        '{"roles": ["ops"], "exp": 4102444800, "iat": -1e999}',
+        '{"roles": ["ops"], "exp": 99999999999999999999999999999}',
+    ],
+)
+async def test_signed_tokens_with_absurd_numbers_are_401_not_500(client, payload):
+    response = await client.get("/lags", headers=bearer(_signed_raw(payload)))
+    assert response.status_code == 401

@@ -36,7 +36,7 @@ class Probe:
 
 
 def container_with(*probes: Probe) -> Container:
-    container = build_container(Settings.from_env({}, backend="memory"))
+    container = build_container(Settings.from_env({}, dev_mode=True, backend="memory"))
     container.readiness_probes.override(providers.Object(list(probes)))
     return container
 
@@ -80,10 +80,26 @@ async def test_not_ready_is_a_503_problem_naming_what_is_not_ready(monkeypatch):
     problems = {check["name"]: check["problem"] for check in body["checks"]}
     assert problems["postgres"] is None
     assert problems["schema"] == "migration 0003 not applied"
-    assert "ConnectionRefusedError" in problems["kafka"]
+    assert problems["kafka"] == "the check failed (the service log says why)"
     assert "no answer within" in problems["slow"]
     assert all(name in body["detail"] for name in ("schema", "kafka", "slow"))
     assert "postgres" not in body["detail"]
+    assert "connect call failed" not in response.text  # the exception's text stays in the log
+
+
+async def test_a_redacted_probe_names_the_dependency_and_keeps_its_error_for_the_log():
+    leaky = Probe("kafka", "kafka unreachable: KafkaConnectionError('10.1.2.3:9092 refused')")
+    container = container_with(Probe("postgres"), health.RedactedProbe(leaky))  # type: ignore[arg-type]
+    async with AsyncTestClient(create_app_from_container(container)) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    problems = {check["name"]: check["problem"] for check in response.json()["checks"]}
+    assert problems == {
+        "postgres": None,
+        "kafka": "unreachable or not usable (the service log says why)",
+    }
+    assert "10.1.2.3" not in response.text
+    assert await health.RedactedProbe(Probe("kafka")).problem() is None
 
 
 async def test_metrics_record_requests_by_route_template():

@@ -52,7 +52,7 @@ HISTORY = [
 
 
 def memory_container() -> Container:
-    return build_container(Settings.from_env({}, backend="memory"))
+    return build_container(Settings.from_env({}, dev_mode=True, backend="memory"))
 
 
 def history() -> list[RawRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -22,13 +23,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def served() -> Iterator[str]:
+@contextlib.contextmanager
+def serving(*options: str) -> Iterator[str]:
+    """`streamview serve --dev` over the in-memory store, with these options; its base URL."""
     port = free_port()
     env = {**os.environ, "STREAMVIEW_BACKEND": "memory", "STREAMVIEW_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "entrypoints", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "entrypoints", "serve", "--dev", "--host", "127.0.0.1"]
     process = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", "2"],
+        [*command, "--port", str(port), *options],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -54,6 +56,12 @@ def served() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    with serving("--workers", "2") as base:
+        yield base
 
 
 def test_serve_answers_the_api_the_schema_and_swagger(served):

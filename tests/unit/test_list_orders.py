@@ -183,3 +183,86 @@ async def test_a_page_past_the_end_is_empty(list_orders: ListOrders) -> None:
     page = await list_orders(ListRequest(page=99, page_size=10))
 
     assert (page.items, page.page, page.next_cursor) == ([], 99, None)
+
+
+# --- bounds: page numbers only so deep, cursors only for their own listing --------------------
+
+
+@pytest.mark.parametrize(("page", "size"), [(20, 500), (200, 50), (10_000, 1)])
+async def test_page_numbers_reach_ten_thousand_rows(
+    list_orders: ListOrders, page: int, size: int
+) -> None:
+    result = await list_orders(ListRequest(page=page, page_size=size))
+
+    assert (result.page, result.items) == (page, [])
+
+
+@pytest.mark.parametrize(("page", "size"), [(21, 500), (201, None), (10_001, 1), (10**9, 500)])
+async def test_page_numbers_past_ten_thousand_rows_are_refused_pointing_at_the_cursor(
+    list_orders: ListOrders, page: int, size: int | None
+) -> None:
+    with pytest.raises(InvalidParameter) as raised:
+        await list_orders(ListRequest(page=page, page_size=size))
+
+    assert raised.value.name == "page"
+    assert "10000" in raised.value.reason and "nextCursor" in raised.value.reason
+
+
+FILTERED = {"statuses": ("PAID",), "customer_id": "customer-1"}
+
+
+async def _first_filtered(list_orders: ListOrders) -> OrderPage:
+    page = await list_orders(ListRequest(**FILTERED, sort="orderId", page_size=3))
+    assert page.next_cursor is not None
+    return page
+
+
+async def test_a_cursor_alone_continues_the_listing_it_was_issued_for(
+    list_orders: ListOrders,
+) -> None:
+    first = await _first_filtered(list_orders)
+
+    second = await list_orders(ListRequest(cursor=first.next_cursor))
+    by_number = await list_orders(ListRequest(**FILTERED, sort="orderId", page=2, page_size=3))
+
+    assert (second.page, second.page_size, str(second.sort)) == (2, 3, "orderId")
+    assert second.filters == first.filters
+    assert [o.order_id for o in second.items] == [o.order_id for o in by_number.items]
+    assert all(o.status == "PAID" and o.customer_id == "customer-1" for o in second.items)
+
+
+async def test_a_cursor_with_its_own_parameters_repeated_is_accepted(
+    list_orders: ListOrders,
+) -> None:
+    first = await _first_filtered(list_orders)
+
+    same = ListRequest(**FILTERED, sort="orderId", page_size=3, cursor=first.next_cursor)
+    reordered = ListRequest(statuses=("PAID", "PAID"), cursor=first.next_cursor)
+
+    assert (await list_orders(same)).page == 2
+    assert (await list_orders(reordered)).page == 2
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"statuses": ("SHIPPED",)}, "status"),
+        ({"statuses": ("PAID", "SHIPPED")}, "status"),
+        ({"customer_id": "customer-0"}, "customerId"),
+        ({"updated_from": datetime(2026, 1, 1, tzinfo=UTC)}, "from"),
+        ({"updated_to": datetime(2030, 1, 1, tzinfo=UTC)}, "to"),
+        ({"page_size": 4}, "pageSize 3"),
+        ({"sort": "-orderId"}, "sort orderId"),
+    ],
+    ids=repr,
+)
+async def test_a_cursor_sent_with_other_filters_or_page_size_is_refused(
+    list_orders: ListOrders, params: dict[str, Any], named: str
+) -> None:
+    first = await _first_filtered(list_orders)
+
+    with pytest.raises(InvalidParameter) as raised:
+        await list_orders(ListRequest(**params, cursor=first.next_cursor))
+
+    assert raised.value.name == "cursor"
+    assert named in raised.value.reason

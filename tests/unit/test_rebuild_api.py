@@ -34,7 +34,9 @@ OPS, VIEWER = token(["ops"]), token(["viewer"])
 
 
 def app(log: MemoryRebuildLog, allowed: bool = True):  # type: ignore[no-untyped-def]
-    container = build_container(Settings.from_env({}, backend="memory", ops_jwt_secret=SECRET))
+    container = build_container(
+        Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET)
+    )
     container.end_offsets.override(MemoryTopic("orders.events"))
     ids = iter(f"rebuild-{n}" for n in range(1, 100))
     controller = rebuild_controller(

@@ -21,6 +21,7 @@ def serve_and_log(*options: str) -> str:
     """stderr of a `serve` process at INFO that answered two requests."""
     port = free_port()
     env = {**os.environ, "STREAMVIEW_BACKEND": "memory", "STREAMVIEW_LOG_LEVEL": "INFO"}
+    env["STREAMVIEW_DEV_MODE"] = "true"
     command = [sys.executable, "-m", "entrypoints", "serve", "--host", "127.0.0.1"]
     process = subprocess.Popen(
         [*command, "--port", str(port), *options],

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from adapters.http.auth import OpsPolicy
 from adapters.http.health import HealthController
+from adapters.http.limits import HeaderLimits
 from adapters.http.metrics import RequestMetrics, metrics_endpoint
 from adapters.http.ops import OpsController
 from adapters.http.orders import OrdersController
@@ -67,7 +68,7 @@ def create_app(
     handlers: list[Any] = [OrdersController, HealthController, ops]
     if metrics is not None:
         handlers.append(metrics_endpoint(metrics.registry))
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies={
             name: Provide(_resolver(factory), sync_to_thread=False)
@@ -99,6 +100,9 @@ def create_app(
             ),
         ),
     )
+    # Ahead of routing: every path, matched or not, is bounded.
+    app.asgi_handler = HeaderLimits(app.asgi_handler)
+    return app
 
 
 def _resolver(factory: Callable[[], Any]) -> Callable[[], Any]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from domain.projection import OrderView
 
 # Bump when the JSON representation of an order changes shape, so caches revalidate.
 REPRESENTATION_VERSION = "1"
+MAX_IF_NONE_MATCH_LENGTH = 4096  # ~100 of our tags
+MAX_IF_NONE_MATCH_TAGS = 64
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; a tag cannot contain '"'.
+# Unquoted tokens, which some clients send, are compared as if quoted.
+_ENTITY_TAG = re.compile(r'(?:[Ww]/)?"([^"]*)"|([^\s,"]+)')
 
 
 def order_etag(view: OrderView) -> str:
@@ -20,32 +26,16 @@ def order_etag(view: OrderView) -> str:
 
 
 def none_match_hits(header: str | None, etag: str) -> bool:
-    """True when `If-None-Match` names the current tag (weak comparison) or is `*`."""
-    if header is None:
+    """True when `If-None-Match` names the current tag (weak comparison) or is `*`.
+
+    Bounded work whatever the client sends: a header longer than MAX_IF_NONE_MATCH_LENGTH, or
+    listing more than MAX_IF_NONE_MATCH_TAGS tags, matches nothing (the full response is
+    always a correct answer to a conditional request)."""
+    if header is None or len(header) > MAX_IF_NONE_MATCH_LENGTH:
         return False
     if header.strip() == "*":
         return True
-    current = _opaque(etag)
-    return any(_opaque(candidate) == current for candidate in _entity_tags(header))
-
-
-def _entity_tags(header: str) -> list[str]:
-    # Tags are quoted and cannot contain '"', so splitting on commas outside quotes is enough.
-    tags: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in header:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            tags.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    tags.append("".join(current))
-    return [tag.strip() for tag in tags if tag.strip()]
-
-
-def _opaque(tag: str) -> str:
-    tag = tag[2:] if tag.startswith(("W/", "w/")) else tag
-    return tag.strip('"')
+    candidates = [quoted or bare for quoted, bare in _ENTITY_TAG.findall(header)]
+    if len(candidates) > MAX_IF_NONE_MATCH_TAGS:
+        return False
+    return etag.strip('"') in candidates

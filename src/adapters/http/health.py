@@ -1,5 +1,6 @@
 """Liveness and readiness: `/health/live` while the process runs, `/health/ready` when every
-dependency answers."""
+dependency answers. Clients learn which dependency is not ready, never an address or an
+exception's text: those go to the log."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
+from loguru import logger
 
+from adapters.http.limits import limits_spec
 from adapters.http.problems import PROBLEM_JSON, TYPE_NOT_READY, Problem, problem_spec
 from application.ports import ReadinessProbe
 
@@ -37,7 +40,7 @@ class HealthController(Controller):
     path = "/health"
     tags = ("health",)
 
-    @get("/live", summary="Liveness")
+    @get("/live", summary="Liveness", responses=limits_spec())
     async def live(self) -> Health:
         """Always 200 while the process serves requests."""
         return Health("live")
@@ -45,7 +48,10 @@ class HealthController(Controller):
     @get(
         "/ready",
         summary="Readiness",
-        responses={503: problem_spec("A dependency is not ready; `checks` says why", NotReady)},
+        responses={
+            503: problem_spec("A dependency is not ready; `checks` says why", NotReady),
+            **limits_spec(),
+        },
     )
     async def ready(
         # Protocols cannot be isinstance-checked: the composition root vouches for the probes.
@@ -63,6 +69,22 @@ class HealthController(Controller):
         return cast("Response[Health]", Response(body, status_code=503, media_type=PROBLEM_JSON))
 
 
+class RedactedProbe:
+    """A probe whose problems may quote addresses or client errors: they are logged, and the
+    client is told that the dependency is not usable."""
+
+    def __init__(self, probe: ReadinessProbe) -> None:
+        self._probe = probe
+        self.name = probe.name
+
+    async def problem(self) -> str | None:
+        problem = await self._probe.problem()
+        if problem is None:
+            return None
+        logger.bind(check=self.name).warning("readiness: {}", problem)
+        return "unreachable or not usable (the service log says why)"
+
+
 async def _check(probe: ReadinessProbe) -> Check:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
@@ -70,4 +92,5 @@ async def _check(probe: ReadinessProbe) -> Check:
     except TimeoutError:
         return Check(probe.name, f"no answer within {PROBE_TIMEOUT_SECONDS:g}s")
     except Exception as error:  # a probe reports; it never breaks the endpoint
-        return Check(probe.name, f"{type(error).__name__}: {error}")
+        logger.opt(exception=error).bind(check=probe.name).warning("readiness probe failed")
+        return Check(probe.name, "the check failed (the service log says why)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote, urlencode
 
-from application.queries import OrderPage
+from application.queries import MAX_ROWS_BY_PAGE_NUMBER, OrderPage
 
 
 def page_links(path: str, filters: Sequence[tuple[str, str]], page: OrderPage) -> str | None:
@@ -15,7 +15,7 @@ def page_links(path: str, filters: Sequence[tuple[str, str]], page: OrderPage) -
         links.append(_link(path, [*filters, ("cursor", page.next_cursor)], "next"))
     if page.prev_cursor:
         links.append(_link(path, [*filters, ("cursor", page.prev_cursor)], "prev"))
-    elif page.has_prev:
+    elif page.has_prev and (page.page - 1) * page.page_size <= MAX_ROWS_BY_PAGE_NUMBER:
         # Past the last row there is no row to anchor a cursor on: go back by number.
         links.append(_link(path, [*filters, ("page", str(page.page - 1))], "prev"))
     return ", ".join(links) or None

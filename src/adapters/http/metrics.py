@@ -16,6 +16,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 
+from adapters.http.limits import limits_spec
+
 
 class RequestMetrics(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
@@ -42,7 +44,13 @@ class RequestMetrics(ASGIMiddleware):
 
 
 def metrics_endpoint(registry: CollectorRegistry) -> Any:
-    @get("/metrics", tags=("health",), media_type=CONTENT_TYPE_LATEST, sync_to_thread=False)
+    @get(
+        "/metrics",
+        tags=("health",),
+        media_type=CONTENT_TYPE_LATEST,
+        sync_to_thread=False,
+        responses=limits_spec(),
+    )
     def metrics() -> Response[bytes]:
         """Prometheus text exposition of the service's metrics."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 from loguru import logger
 
+from adapters.http.limits import limits_spec
 from adapters.http.problems import problem_spec
 from adapters.http.schemas import LagBody, lag_body
 from application.ops import ReportLag
@@ -31,7 +32,11 @@ class OpsController(Controller):
     @get(
         ["/lags", "/ops/lags"],
         summary="Consumer lag",
-        responses={**OPS_RESPONSES, 503: problem_spec("The broker or the store did not answer")},
+        responses={
+            **OPS_RESPONSES,
+            503: problem_spec("The broker or the store did not answer"),
+            **limits_spec(),
+        },
     )
     async def show_lags(self, report_lag: NamedDependency[ReportLag]) -> LagBody:
         """Consumer state and per-partition lag of the orders topic."""

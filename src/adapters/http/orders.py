@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from adapters.http.etags import none_match_hits, order_etag
+from adapters.http.limits import limits_spec
 from adapters.http.links import page_links
 from adapters.http.params import (
     CursorParam,
@@ -25,13 +26,14 @@ from adapters.http.params import (
     customer_filter,
     parse_moment,
     parse_page,
+    parse_page_size,
     rfc3339,
     split_statuses,
 )
 from adapters.http.problems import problem_spec, unavailable_spec
 from adapters.http.schemas import OrderDetailBody, OrderListBody, order_detail, order_list
 from application.errors import NotFound
-from application.queries import DEFAULT_PAGE_SIZE, GetOrder, ListOrders, ListRequest
+from application.queries import GetOrder, ListOrders, ListRequest
 
 MAX_ID_LENGTH = 64
 _CACHING = {"Cache-Control": "no-cache"}  # clients may keep a copy but must revalidate it
@@ -54,6 +56,7 @@ class OrdersController(Controller):
             400: problem_spec("A header is malformed"),
             404: problem_spec("No order with this id"),
             **unavailable_spec(),
+            **limits_spec(),
         },
     )
     async def show_order(
@@ -85,6 +88,7 @@ class OrdersController(Controller):
         responses={
             400: problem_spec("A parameter is invalid; `invalidParams` names it"),
             **unavailable_spec(),
+            **limits_spec(),
         },
     )
     async def search_orders(
@@ -97,7 +101,7 @@ class OrdersController(Controller):
         updated_to: UpdatedTo = None,
         sort: SortParam = None,
         page: PageParam = None,
-        page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+        page_size: PageSizeParam = None,
         cursor: CursorParam = None,
     ) -> Response[OrderListBody]:
         """A page of orders, filtered and sorted; keyset `cursor` or `page` number."""
@@ -111,13 +115,16 @@ class OrdersController(Controller):
                 updated_to=moments[1],
                 sort=sort,
                 page=parse_page(page),
-                page_size=page_size,
+                page_size=parse_page_size(page_size),
                 cursor=cursor,
             )
         )
-        kept = [("status", s) for s in statuses]
-        kept += [("customerId", customer_id)] if customer_id is not None else []
-        kept += [(n, rfc3339(m)) for n, m in zip(("from", "to"), moments, strict=True) if m]
+        # The listing's own filters: with a cursor, those not sent are the cursor's.
+        filters = result.filters
+        kept = [("status", s.value) for s in filters.statuses]
+        kept += [("customerId", filters.customer_id)] if filters.customer_id is not None else []
+        bounds = filters.updated_from, filters.updated_to
+        kept += [(n, rfc3339(m)) for n, m in zip(("from", "to"), bounds, strict=True) if m]
         kept += [("sort", str(result.sort)), ("pageSize", str(result.page_size))]
         path = f"{request.scope.get('root_path', '')}{self.path}"
         link = page_links(path, kept, result)

@@ -12,7 +12,7 @@ from litestar.params import HeaderParameter, QueryParameter
 
 from application.errors import InvalidParameter
 from application.ports import SortField
-from application.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from application.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_ROWS_BY_PAGE_NUMBER
 from domain.events import OrderStatus
 
 MAX_PAGE = 1_000_000_000  # keeps OFFSET far inside BIGINT; deep pages should use `cursor`
@@ -82,26 +82,33 @@ PageParam = Annotated[
     str | None,
     QueryParameter(
         name="page",
-        description="1-based page number (default 1); not with cursor.",
+        description="1-based page number (default 1); not with cursor. "
+        f"page x pageSize is at most {MAX_ROWS_BY_PAGE_NUMBER}: deeper pages go by cursor.",
         schema_extra=optional(OpenAPIType.INTEGER, minimum=1, maximum=MAX_PAGE),
     ),
 ]
+# Text too, for the same reason: absent (not `null`) is what lets a cursor's page size apply.
 PageSizeParam = Annotated[
-    int,
+    str | None,
     QueryParameter(
         name="pageSize",
-        ge=1,
-        le=MAX_PAGE_SIZE,
-        description=f"Orders per page, default {DEFAULT_PAGE_SIZE}.",
+        description=f"Orders per page, default {DEFAULT_PAGE_SIZE} (with a cursor: the cursor's).",
+        schema_extra=optional(
+            OpenAPIType.INTEGER, minimum=1, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+        ),
     ),
 ]
 CursorParam = Annotated[
     str | None,
     QueryParameter(
         name="cursor",
-        description="Opaque token from `nextCursor` or a `Link` header; not with page.",
+        description="Opaque token from `nextCursor` or a `Link` header; not with page. It "
+        "continues the listing it came from: filters, sort and pageSize not sent are its own, "
+        "and those sent must be its own.",
         min_length=1,
-        max_length=1024,
+        # A cursor carries its listing: up to ~1,300 characters with 64-character identifiers
+        # of four-byte characters, every status and both bounds.
+        max_length=2048,
         schema_extra=optional(OpenAPIType.STRING),
     ),
 ]
@@ -130,6 +137,15 @@ def parse_page(text: str | None) -> int | None:
     digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_PAGE))
     if not digits or not 1 <= int(text) <= MAX_PAGE:
         raise InvalidParameter("page", f"must be a whole number from 1 to {MAX_PAGE}")
+    return int(text)
+
+
+def parse_page_size(text: str | None) -> int | None:
+    if text is None:
+        return None
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_PAGE_SIZE))
+    if not digits or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise InvalidParameter("pageSize", f"must be between 1 and {MAX_PAGE_SIZE}")
     return int(text)
 
 

@@ -16,6 +16,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
+from adapters.http.limits import limits_spec
 from adapters.http.ops import OPS_RESPONSES
 from adapters.http.problems import problem_spec, unavailable_spec
 from adapters.http.schemas import CamelStruct, utc
@@ -105,8 +106,10 @@ def rebuild_controller(
             ],
             responses={
                 **OPS_RESPONSES,
+                400: problem_spec("`mode` is not one of the modes"),
                 409: problem_spec("A rebuild is running already, or rebuilds are disabled"),
                 **unavailable_spec(),
+                **limits_spec(),
             },
         )
         async def request_rebuild(
@@ -124,7 +127,7 @@ def rebuild_controller(
 
         @get(
             ["/views/rebuild/{rebuildId:str}", "/ops/views/rebuild/{rebuildId:str}"],
-            responses={**OPS_RESPONSES, **_NOT_FOUND, **unavailable_spec()},
+            responses={**OPS_RESPONSES, **_NOT_FOUND, **unavailable_spec(), **limits_spec()},
         )
         async def show_rebuild(
             self, rebuildId: FromPath[str], get_rebuild: NamedDependency[GetRebuild]
@@ -140,6 +143,7 @@ def rebuild_controller(
                 **_NOT_FOUND,
                 409: problem_spec("The rebuild is swapping or finished: too late to cancel"),
                 **unavailable_spec(),
+                **limits_spec(),
             },
         )
         async def stop_rebuild(

@@ -1,11 +1,17 @@
-"""Readiness: PostgreSQL answers and its schema is the one this build needs."""
+"""Readiness: PostgreSQL answers (`postgres`) and its schema is the one this build needs
+(`schema`). What a client sees names the dependency only; the error itself goes to the log."""
 
 from __future__ import annotations
 
 import psycopg
+from loguru import logger
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.migrations import SchemaError, check_schema
+
+UNREACHABLE = "unreachable"
+# Under the endpoint's 2 s per probe, so that a database that is away reads "unreachable".
+CONNECT_TIMEOUT_SECONDS = 1.5
 
 
 class PostgresProbe:
@@ -13,7 +19,26 @@ class PostgresProbe:
 
     name = "postgres"
 
-    def __init__(self, pool: AsyncConnectionPool, timeout: float = 2.0) -> None:
+    def __init__(self, pool: AsyncConnectionPool, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+        self._pool = pool
+        self._timeout = timeout
+
+    async def problem(self) -> str | None:
+        try:
+            async with self._pool.connection(timeout=self._timeout) as conn:
+                await conn.execute("SELECT 1")
+        except (psycopg.Error, OSError) as error:
+            logger.warning("readiness: postgres unreachable: {}", error)
+            return UNREACHABLE
+        return None
+
+
+class SchemaProbe:
+    """Implements ReadinessProbe."""
+
+    name = "schema"
+
+    def __init__(self, pool: AsyncConnectionPool, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         self._pool = pool
         self._timeout = timeout
 
@@ -22,7 +47,8 @@ class PostgresProbe:
             async with self._pool.connection(timeout=self._timeout) as conn:
                 await check_schema(conn)
         except SchemaError as error:
-            return str(error)
-        except (psycopg.Error, OSError) as error:
-            return f"postgres unreachable: {error}"
+            logger.warning("readiness: {}", error)
+            return "not the version this build needs: run `streamview migrate` or upgrade"
+        except (psycopg.Error, OSError):
+            return "not checked: postgres is unreachable"
         return None

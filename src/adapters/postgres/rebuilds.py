@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import connection_or_unavailable
+from application.errors import Unavailable
 from application.rebuilding import TRANSITIONS, Rebuild, RebuildState
 
 _COLUMNS = (
@@ -71,7 +72,7 @@ class PostgresRebuildLog:
             active = await self._one(_SELECT + sql.SQL(f" WHERE {_ACTIVE}"))
             if active is not None:
                 return active
-        raise RuntimeError("could not record the rebuild: the active one keeps changing")
+        raise Unavailable("could not record the rebuild: the active one keeps changing")
 
     async def get(self, rebuild_id: str) -> Rebuild | None:
         return await self._one(_SELECT + sql.SQL(" WHERE rebuild_id = %s"), (rebuild_id,))
@@ -91,7 +92,7 @@ class PostgresRebuildLog:
         return cancelled or await self.get(rebuild_id)
 
     async def expire_stale(self) -> None:
-        async with self._pool.connection() as conn:
+        async with connection_or_unavailable(self._pool) as conn:
             await conn.execute(
                 "UPDATE view_rebuilds SET state = 'FAILED', finished_at = now(), error ="
                 " CASE WHEN owner IS NULL"

@@ -64,7 +64,7 @@ def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
     from entrypoints.memory_demo import memory_pipeline
     from entrypoints.settings import Settings
 
-    container = build_container(Settings.from_env(backend="memory"))
+    container = build_container(Settings.from_env(backend="memory", dev_mode=True))
     options = GeneratorOptions(
         orders=orders,
         seed=seed,

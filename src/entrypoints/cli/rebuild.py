@@ -65,7 +65,7 @@ async def _main(container: Container, mode: str, follow: bool, cancel_id: str | 
     from application.rebuild_requests import RebuildRunning
     from application.rebuilding import RebuildMode
 
-    pool = container.postgres_pool()
+    pool = container.api_pool()  # the use cases of the rebuild endpoints read through it
     try:
         await pool.open(wait=True, timeout=10)
     except Exception as error:

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from entrypoints.cli.consume import worker_settings
-from entrypoints.serving import event_loop_factory, http_parser, server_options
+from entrypoints.serving import (
+    check_api_settings,
+    event_loop_factory,
+    h11_limits,
+    http_protocol,
+    server_options,
+)
 
 if TYPE_CHECKING:
     from entrypoints.settings import Settings
@@ -18,7 +24,9 @@ if TYPE_CHECKING:
 
 @click.command("run")
 @server_options
-def command(host: str | None, port: int | None, loop: str, http: str, access_log: bool) -> None:
+def command(
+    dev: bool, host: str | None, port: int | None, loop: str, http: str, access_log: bool
+) -> None:
     """Consume the topic and serve the REST API from one process (the simple deployment).
 
     \b
@@ -27,12 +35,15 @@ def command(host: str | None, port: int | None, loop: str, http: str, access_log
     with a growing pause (1 s up to 60 s) while the API goes on serving reads, reporting the
     consumer FAILED in /lags and /health/ready. Exit codes as `consume`.
     """
-    settings = worker_settings(http_host=host, http_port=port)
+    settings = worker_settings(http_host=host, http_port=port, dev_mode=dev or None)
+    check_api_settings(settings)
     with asyncio.Runner(loop_factory=event_loop_factory(loop)) as runner:
-        raise SystemExit(runner.run(_serve_with_worker(settings, http_parser(http), access_log)))
+        raise SystemExit(runner.run(_serve_with_worker(settings, http_protocol(http), access_log)))
 
 
-async def _serve_with_worker(settings: Settings, http: str, access_log: bool) -> int:
+async def _serve_with_worker(
+    settings: Settings, http: str | type[asyncio.Protocol], access_log: bool
+) -> int:
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container
@@ -73,6 +84,7 @@ async def _serve_with_worker(settings: Settings, http: str, access_log: bool) ->
             host=settings.http_host,
             port=settings.http_port,
             http=http,
+            **h11_limits(),
             access_log=access_log,
             log_config=None,
             lifespan="on",
