@@ -11,6 +11,7 @@ from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
 from adapters.kafka.replay import open_replay
+from adapters.kafka.security import kafka_security
 from adapters.kafka.source import KafkaRecordSource
 from adapters.memory.outside import (
     FixedStatus,
@@ -75,10 +76,14 @@ class Container(containers.DeclarativeContainer):
     # --- Kafka adapters (issue 5) ---------------------------------------------------------
     # No I/O until first used (the API process never opens a producer); `close()` at exit.
     # Singletons, not async Resources: those would turn every dependent provider async.
+    # Every Kafka client is built with these (TLS, SASL): one checked set for all of them.
+    kafka_security = providers.Singleton(kafka_security, config)
     kafka_dead_letters = providers.Singleton(
-        KafkaDeadLetters, config.kafka_bootstrap, config.dlq_topic
+        KafkaDeadLetters, config.kafka_bootstrap, config.dlq_topic, security=kafka_security
     )
-    kafka_end_offsets = providers.Singleton(KafkaEndOffsets, config.kafka_bootstrap)
+    kafka_end_offsets = providers.Singleton(
+        KafkaEndOffsets, config.kafka_bootstrap, security=kafka_security
+    )
     kafka_probe = providers.Singleton(KafkaProbe, kafka_end_offsets, config.topic)
     # One per worker start: entrypoints.worker starts and stops it.
     kafka_source = providers.Factory(
@@ -87,6 +92,7 @@ class Container(containers.DeclarativeContainer):
         topic=config.topic,
         group_id=config.consumer_group,
         max_records=config.batch_max_records,
+        security=kafka_security,
     )
     # REBUILDING while a rebuild holds the live worker (issue 8).
     worker_status = providers.Singleton(RebuildAwareStatus)
@@ -172,7 +178,11 @@ class Container(containers.DeclarativeContainer):
         default_tax_rate=config.default_tax_rate,
     )
     open_topic_replay = providers.Callable(
-        functools.partial, open_replay, config.kafka_bootstrap, config.topic
+        functools.partial,
+        open_replay,
+        config.kafka_bootstrap,
+        config.topic,
+        security=kafka_security,
     )
     run_rebuild = providers.Factory(
         RunRebuild,

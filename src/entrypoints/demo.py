@@ -18,6 +18,7 @@ import jwt
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from adapters.kafka.security import kafka_security
 from entrypoints.generator import GeneratorOptions, generate
 from entrypoints.producing import publish
 from entrypoints.settings import Settings
@@ -137,6 +138,7 @@ async def _traffic(settings: Settings, options: DemoOptions, base_url: str, toke
             settings.topic,
             generate(backlog),
             progress=lambda n: bar.update(task, completed=n),
+            security=kafka_security(settings.as_dict()),
         )
         bar.update(task, completed=sent, total=sent)
         applied = bar.add_task("projecting (lag → 0)", total=sent)
@@ -151,7 +153,14 @@ async def _traffic(settings: Settings, options: DemoOptions, base_url: str, toke
     stop = asyncio.Event()
     if options.duration is not None:
         asyncio.get_running_loop().call_later(options.duration, stop.set)
-    await publish(settings.kafka_bootstrap, settings.topic, generate(live), options.rate, stop=stop)
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic,
+        generate(live),
+        options.rate,
+        stop=stop,
+        security=kafka_security(settings.as_dict()),
+    )
 
 
 async def _wait_for_lag_zero(base_url: str, token: str, show: object) -> None:

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from adapters.kafka.security import kafka_security
+
 PREFIX = "STREAMVIEW_"
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
@@ -26,6 +28,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: Positive = 10
     db_pool_timeout_ms: Positive = 5000
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Kafka security, checked and applied to every client by adapters.kafka.security.
+    # A secret may be given as a file instead (the _FILE variant), as mounted secrets are.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_ssl_ca_file: str | None = None
+    kafka_ssl_cert_file: str | None = None
+    kafka_ssl_key_file: str | None = None
+    kafka_ssl_key_password: str | None = None
+    kafka_ssl_key_password_file: str | None = None
+    kafka_ssl_check_hostname: bool = True
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_username_file: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_sasl_password_file: str | None = None
+    kafka_sasl_oauth_token_file: str | None = None
     topic: str = "orders.events"
     dlq_topic: str = "orders.events.dlq"
     consumer_group: str = "streamview-orders"
@@ -64,9 +81,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("STREAMVIEW_DEFAULT_TAX_RATE must be between 0 and 1")
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
+        kafka_security(self.as_dict())  # a bad combination stops the start, naming the variable
+
+    def __repr__(self) -> str:  # secrets never reach a log line or a traceback
+        shown = {k: "***" if _secret(k) and v is not None else v for k, v in self.as_dict().items()}
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def as_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)
+
+
+def _secret(name: str) -> bool:
+    return name.endswith(("password", "secret", "username")) and not name.endswith("_file")
 
 
 def _explain(error: msgspec.ValidationError) -> str:

@@ -9,10 +9,13 @@ from aiokafka import AIOKafkaProducer
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from domain.records import Rejected
 
 
-def make_producer(bootstrap: str, client_id: str = "streamview-dlq") -> AIOKafkaProducer:
+def make_producer(
+    bootstrap: str, client_id: str = "streamview-dlq", security: KafkaSecurity = PLAINTEXT
+) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
@@ -20,6 +23,7 @@ def make_producer(bootstrap: str, client_id: str = "streamview-dlq") -> AIOKafka
         acks="all",
         # Fail the batch (and let the worker pause and retry) well within a rebalance timeout.
         request_timeout_ms=15_000,
+        **security.client_kwargs(),
     )
 
 
@@ -40,8 +44,9 @@ class KafkaDeadLetters:
     (the API) never opens a producer, and a broker that was down is retried on the next batch.
     """
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._topic = topic
         self._producer: AIOKafkaProducer | None = None
         self._connecting = asyncio.Lock()
@@ -70,7 +75,7 @@ class KafkaDeadLetters:
     async def _connected(self) -> AIOKafkaProducer:
         async with self._connecting:
             if self._producer is None:
-                producer = make_producer(self._bootstrap)
+                producer = make_producer(self._bootstrap, security=self._security)
                 try:
                     await producer.start()
                 except BaseException:

@@ -8,13 +8,17 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from adapters.kafka.closing import close_keeping_cancellation
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 
 
 class KafkaEndOffsets:
     """Implements EndOffsets. Connects on first use and reconnects after a failed start."""
 
-    def __init__(self, bootstrap: str, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, bootstrap: str, timeout_seconds: float = 5.0, security: KafkaSecurity = PLAINTEXT
+    ) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._timeout = timeout_seconds
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -48,12 +52,16 @@ class KafkaEndOffsets:
         async with self._connecting:
             if self._admin is None or self._consumer is None:
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
+                    bootstrap_servers=self._bootstrap,
+                    client_id="streamview-offsets",
+                    request_timeout_ms=int(self._timeout * 1000),
+                    **self._security.client_kwargs(),
                 )
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self._bootstrap,
                     client_id="streamview-offsets",
                     request_timeout_ms=int(self._timeout * 1000),
+                    **self._security.client_kwargs(),
                 )
                 try:
                     async with asyncio.timeout(self._timeout):

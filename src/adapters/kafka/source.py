@@ -12,13 +12,18 @@ from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.records import to_raw_record
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from application.consuming import PartitionListener
 from application.ports import Position
 from domain.records import RawRecord
 
 
 def make_consumer(
-    bootstrap: str, group_id: str, max_records: int, client_id: str = "streamview-worker"
+    bootstrap: str,
+    group_id: str,
+    max_records: int,
+    client_id: str = "streamview-worker",
+    security: KafkaSecurity = PLAINTEXT,
 ) -> AIOKafkaConsumer:
     """A consumer for the worker's group; the caller subscribes it (see KafkaRecordSource)."""
     return AIOKafkaConsumer(
@@ -33,6 +38,7 @@ def make_consumer(
         rebalance_timeout_ms=60_000,
         # Several batches buffered per partition: the next one arrives while one is written.
         max_partition_fetch_bytes=4 * 1024 * 1024,
+        **security.client_kwargs(),
     )
 
 
@@ -48,9 +54,14 @@ class KafkaRecordSource:
 
     @classmethod
     def create(
-        cls, bootstrap: str, topic: str, group_id: str, max_records: int
+        cls,
+        bootstrap: str,
+        topic: str,
+        group_id: str,
+        max_records: int,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> KafkaRecordSource:
-        return cls(make_consumer(bootstrap, group_id, max_records), topic)
+        return cls(make_consumer(bootstrap, group_id, max_records, security=security), topic)
 
     async def start(self) -> None:
         await self._consumer.start()
