@@ -293,3 +293,19 @@ def test_services_running_before_any_sharer_are_never_stopped(tmp_path: Path) ->
     with shared_stack(stack):  # type: ignore[arg-type]
         pass
     assert stack.stopped == [set()]
+
+
+def test_the_secured_stack_needs_a_fourth_port_for_sasl() -> None:
+    with pytest.raises(StackError, match="four different ports"):
+        config_from({}, secure=True, kafka_port=19092, kafka_sasl_port=19093)
+
+
+def test_the_secured_stack_keeps_its_data_apart_and_asks_postgres_for_verified_tls() -> None:
+    config = config_from({}, secure=True, kafka_port=29092)
+    plain = config_from({}, kafka_port=29092)
+
+    assert config.kafka_sasl_port == 29094
+    assert (config.kafka_dir, config.postgres_dir) != (plain.kafka_dir, plain.postgres_dir)
+    assert "sslmode=verify-full" in config.database_url
+    assert f"sslrootcert={config.pki_dir}/ca.pem" in config.database_url
+    assert "sslmode" not in plain.database_url

@@ -19,6 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CLIENT_PRINCIPAL = "streamview"
 ADMIN_PRINCIPAL = "streamview-admin"
+BROKER_PRINCIPAL = "streamview-broker"
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def generate(
     files = StackCertificates(directory)
     ca = make_ca()
     files.ca.write_bytes(ca.certificate.public_bytes(serialization.Encoding.PEM))
-    issue(ca, hosts[0], hosts, server=True).write(files.server_cert, files.server_key)
+    issue(ca, BROKER_PRINCIPAL, hosts, server=True).write(files.server_cert, files.server_key)
     issue(ca, CLIENT_PRINCIPAL).write(files.client_cert, files.client_key)
     issue(ca, ADMIN_PRINCIPAL).write(files.admin_cert, files.admin_key)
     return files
