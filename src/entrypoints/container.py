@@ -7,12 +7,14 @@ import functools
 from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 
+from adapters.kafka.access import Names
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
 from adapters.kafka.replay import open_replay
 from adapters.kafka.security import kafka_security
 from adapters.kafka.source import KafkaRecordSource
+from adapters.kafka.topic_facts import KafkaTopicInspector
 from adapters.memory.outside import (
     FixedStatus,
     MemoryConsumerStates,
@@ -36,7 +38,8 @@ from application.queries import GetOrder, ListOrders
 from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
 from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild_runner import RebuildSettings, RunRebuild
-from application.rebuild_worker import LiveGate, RebuildAwareStatus, WatchRebuilds
+from application.rebuild_worker import LiveGate, WatchRebuilds
+from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
 from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings
 
@@ -85,6 +88,21 @@ class Container(containers.DeclarativeContainer):
         KafkaEndOffsets, config.kafka_bootstrap, security=kafka_security
     )
     kafka_probe = providers.Singleton(KafkaProbe, kafka_end_offsets, config.topic)
+    # Guard rails on the topic: checked at the worker's start and in every lag report.
+    prometheus_metrics = providers.Singleton(PrometheusMetrics)
+    topic_problems = providers.Singleton(TopicProblems, metric=prometheus_metrics)
+    guard_topic = providers.Singleton(
+        GuardTopic,
+        providers.Singleton(KafkaTopicInspector, kafka_end_offsets),
+        topic_problems,
+        providers.Factory(
+            GuardSettings,
+            topic=config.topic,
+            allow_compacted=config.topic_allow_compacted,
+            min_retention_ms=config.topic_min_retention_ms,
+        ),
+    )
+    kafka_names = providers.Factory(Names, config.topic, config.dlq_topic, config.consumer_group)
     # One per worker start: entrypoints.worker starts and stops it.
     kafka_source = providers.Factory(
         KafkaRecordSource.create,
@@ -93,15 +111,18 @@ class Container(containers.DeclarativeContainer):
         group_id=config.consumer_group,
         max_records=config.batch_max_records,
         security=kafka_security,
+        on_records_lost=providers.Callable(
+            functools.partial, topic_problems.provided.records_lost, config.topic
+        ),
     )
-    # REBUILDING while a rebuild holds the live worker (issue 8).
-    worker_status = providers.Singleton(RebuildAwareStatus)
+    # REBUILDING while a rebuild holds the live worker (issue 8), FAILED while Kafka denies
+    # it an ACL.
+    worker_status = providers.Singleton(GuardedStatus, topic_problems)
 
     # --- observability (issue 7) ----------------------------------------------------------
     # Configured by the OTEL_* variables only; None (and NullSpans) unless an exporter is set.
     tracer_provider = providers.Singleton(tracer_provider_from_env)
     spans = providers.Singleton(_spans, tracer_provider)
-    prometheus_metrics = providers.Singleton(PrometheusMetrics)
     # What `/health/ready` asks; the Postgres and Kafka adapters add their probes to `postgres`.
     readiness_probes = providers.Selector(
         config.backend,
@@ -146,6 +167,9 @@ class Container(containers.DeclarativeContainer):
         status=consumer_status,
         consumer_group=config.consumer_group,
         topic=config.topic,
+        guard=providers.Selector(
+            config.backend, memory=providers.Object(None), postgres=guard_topic
+        ),
     )
     # For a process without a worker of its own (`streamview serve`): the group's state as
     # its workers report it, stale after three lag refreshes (15 s at least).

@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kafka_sasl_password: str | None = None
     kafka_sasl_password_file: str | None = None
     kafka_sasl_oauth_token_file: str | None = None
+    # Guard rails on the topic (application.topic_guard).
+    topic_allow_compacted: bool = False
+    topic_min_retention_ms: Positive = 7 * 24 * 3600 * 1000
     topic: str = "orders.events"
     dlq_topic: str = "orders.events.dlq"
     consumer_group: str = "streamview-orders"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping, Sequence, Set
+from collections.abc import Callable, Collection, Mapping, Sequence, Set
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, NoOffsetForPartitionError, OffsetOutOfRangeError
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
@@ -16,6 +16,9 @@ from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from application.consuming import PartitionListener
 from application.ports import Position
 from domain.records import RawRecord
+
+# (partition, stored position, log start): records between the two were never consumed.
+RecordsLost = Callable[[int, int, int], None]
 
 
 def make_consumer(
@@ -31,7 +34,9 @@ def make_consumer(
         group_id=group_id,
         client_id=client_id,
         enable_auto_commit=False,  # the positions are stored with the views
-        auto_offset_reset="earliest",
+        # No silent reset: a position the broker no longer has comes back as an error, so
+        # that records deleted before they were consumed are counted (KafkaRecordSource.fetch).
+        auto_offset_reset="none",
         max_poll_records=max_records,
         # Room for a revocation to wait for the batch in flight (one DLQ write + one
         # transaction) before the coordinator gives up on this member.
@@ -46,11 +51,18 @@ class KafkaRecordSource:
     """Implements RecordSource for one topic."""
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, topic: str, commit_timeout_seconds: float = 10.0
+        self,
+        consumer: AIOKafkaConsumer,
+        topic: str,
+        commit_timeout_seconds: float = 10.0,
+        on_records_lost: RecordsLost | None = None,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
         self._commit_timeout = commit_timeout_seconds
+        self._on_records_lost = on_records_lost
+        # Partitions sought without a stored position: starting at the log start loses nothing.
+        self._fresh: set[int] = set()
 
     @classmethod
     def create(
@@ -60,8 +72,10 @@ class KafkaRecordSource:
         group_id: str,
         max_records: int,
         security: KafkaSecurity = PLAINTEXT,
+        on_records_lost: RecordsLost | None = None,
     ) -> KafkaRecordSource:
-        return cls(make_consumer(bootstrap, group_id, max_records, security=security), topic)
+        consumer = make_consumer(bootstrap, group_id, max_records, security=security)
+        return cls(consumer, topic, on_records_lost=on_records_lost)
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -82,15 +96,55 @@ class KafkaRecordSource:
         self._consumer.subscribe([self._topic], listener=_Rebalance(listener))
 
     async def fetch(self, max_records: int, timeout_ms: int) -> list[RawRecord]:
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        try:
+            batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        except OffsetOutOfRangeError as error:
+            await self._out_of_range(error.args[0])
+            return []
+        except NoOffsetForPartitionError as error:  # assigned, not sought yet: it will be
+            self._fresh.add(error.args[0].partition)
+            self._consumer.seek(error.args[0], 0)
+            return []
         return [to_raw_record(r) for records in batches.values() for r in records]
 
     async def seek(self, offsets: Mapping[int, int | None]) -> None:
         for partition, offset in offsets.items():
-            # No position yet: offset 0, which auto_offset_reset="earliest" moves up to the log
-            # start if retention removed it. Unlike seek_to_beginning, nothing waits for the
-            # broker here, while the caller holds the lock a rebalance waits for.
+            # No position yet: offset 0, moved up to the log start (see fetch) if retention
+            # removed it. Unlike seek_to_beginning, nothing waits for the broker here, while
+            # the caller holds the lock a rebalance waits for.
+            if offset is None:
+                self._fresh.add(partition)
+            else:
+                self._fresh.discard(partition)
             self._consumer.seek(TopicPartition(self._topic, partition), offset or 0)
+
+    async def _out_of_range(self, positions: Mapping[TopicPartition, int]) -> None:
+        """Move each position to the log start; a stored one below it lost records: say so."""
+        starts = await self._consumer.beginning_offsets(list(positions))
+        for tp, position in positions.items():
+            start = starts[tp]
+            if position < start and tp.partition not in self._fresh:
+                logger.bind(partition=tp.partition, position=position, logStart=start).error(
+                    "RECORDS LOST: {} records of {} partition {} were deleted by the broker "
+                    "before they were consumed; going on from the log start {}",
+                    start - position,
+                    tp.topic,
+                    tp.partition,
+                    start,
+                )
+                if self._on_records_lost is not None:
+                    self._on_records_lost(tp.partition, position, start)
+            elif position > start:  # beyond the log end: the topic was recreated or truncated
+                logger.bind(partition=tp.partition, position=position, logStart=start).error(
+                    "position {} of {} partition {} is beyond its log end: replaying it from "
+                    "the log start {} (events already applied are recognised as duplicates)",
+                    position,
+                    tp.topic,
+                    tp.partition,
+                    start,
+                )
+            self._fresh.discard(tp.partition)
+            self._consumer.seek(tp, start)
 
     async def commit(self, positions: Sequence[Position]) -> None:
         offsets = {TopicPartition(p.topic, p.partition): p.next_offset for p in positions}
