@@ -142,8 +142,18 @@ class TopicProblems:
         self._checked = list(problems)
 
     def denied(self, message: str) -> None:
+        """The consumer was denied something it needs: blocked until it works again."""
         problem = Problem(ProblemCode.ACCESS_DENIED, Severity.ERROR, message)
         self._denials[message] = (self._clock(), problem)
+
+    def consuming(self) -> None:
+        """The consumer works again: whatever was denied has been granted."""
+        self._denials.clear()
+
+    def not_checked(self, message: str) -> None:
+        """The checks themselves were denied (no DESCRIBE_CONFIGS): say so, without blocking."""
+        known = [p for p in self._checked if p.code != ProblemCode.ACCESS_DENIED]
+        self._checked = [Problem(ProblemCode.ACCESS_DENIED, Severity.ERROR, message), *known]
 
     def records_lost(self, topic: str, partition: int, position: int, log_start: int) -> int:
         """Report the records between `position` and `log_start` that were never consumed;
@@ -199,6 +209,8 @@ class GuardedStatus(RebuildAwareStatus):
 
     @state.setter
     def state(self, state: ConsumerState) -> None:
+        if state == ConsumerState.RUNNING:
+            self._problems.consuming()
         self._state = state
 
 
@@ -221,7 +233,7 @@ class GuardTopic:
         try:
             return await self.check(positions)
         except PermissionError as error:  # the inspector names the missing ACL
-            self._problems.denied(str(error))
+            self._problems.not_checked(str(error))
         except Exception:  # unreachable: the problems last found still stand
             pass
         return self._problems.current()

@@ -33,9 +33,9 @@ async def start_refusal(container: Container) -> str | None:
         positions = await store.positions(config.consumer_group(), config.topic())
         problems = await container.guard_topic().check(positions)
     except PermissionError as error:
-        container.topic_problems().denied(str(error))
+        container.topic_problems().not_checked(str(error))
         logger.error("{}", error)
-        return None  # the consume loop waits for the ACL like for any other denial
+        return None  # the topic could not be checked; consuming may still work
     except Exception as error:  # the broker is away: the lag refresh checks again later
         logger.warning("topic not checked at start: {!r}", error)
         return None

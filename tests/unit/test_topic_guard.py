@@ -171,6 +171,18 @@ def test_the_state_reads_failed_while_a_denial_is_recent() -> None:
     assert status.state == ConsumerState.STOPPED
 
 
+def test_a_denial_ends_when_the_consumer_runs_again() -> None:
+    problems = TopicProblems()
+    status = GuardedStatus(problems)
+    problems.denied("Kafka denied READ on consumer group 'g'")
+    assert status.state == ConsumerState.FAILED
+
+    status.state = ConsumerState.RUNNING
+
+    assert status.state == ConsumerState.RUNNING
+    assert problems.current() == []
+
+
 NAMES = Names(topic="orders.events", dlq_topic="orders.events.dlq", group="streamview-orders")
 
 
