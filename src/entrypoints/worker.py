@@ -151,6 +151,7 @@ class Worker:
         logger.error("{}", reason)
         (await maybe_await(self._container.consumer_status())).state = ConsumerState.FAILED
         await self._report_state()
+        await (await maybe_await(self._container.kafka_end_offsets())).close()  # the checks'
         return EXIT_FAILED
 
     async def _check_schema(self, stopping: asyncio.Event) -> None:
