@@ -82,8 +82,10 @@ async def connection_problem(
         )
     except ssl.SSLError as error:
         return (
-            f"the broker at {bootstrap} refused the TLS handshake ({error.reason or error}): "
-            f"check {variable('kafka_ssl_cert_file')} and {variable('kafka_ssl_key_file')}"
+            f"the TLS handshake with the broker at {bootstrap} failed ({error.reason or error}): "
+            f"check {variable('kafka_ssl_cert_file')} and {variable('kafka_ssl_key_file')}, "
+            "and that the listener speaks "
+            f"{variable('kafka_security_protocol')}={security.protocol}"
         )
     except SaslAuthenticationFailed as error:
         return (
