@@ -7,7 +7,7 @@ import functools
 from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 
-from adapters.kafka.access import Names
+from adapters.kafka.access import Names, connection_problem
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
@@ -87,7 +87,18 @@ class Container(containers.DeclarativeContainer):
     kafka_end_offsets = providers.Singleton(
         KafkaEndOffsets, config.kafka_bootstrap, security=kafka_security
     )
-    kafka_probe = providers.Singleton(KafkaProbe, kafka_end_offsets, config.topic)
+    kafka_probe = providers.Singleton(
+        KafkaProbe,
+        kafka_end_offsets,
+        config.topic,
+        explain=providers.Callable(
+            functools.partial,
+            connection_problem,
+            config.kafka_bootstrap,
+            kafka_security,
+            timeout_seconds=1.0,  # within the readiness probe's own limit
+        ),
+    )
     # Guard rails on the topic: checked at the worker's start and in every lag report.
     prometheus_metrics = providers.Singleton(PrometheusMetrics)
     topic_problems = providers.Singleton(TopicProblems, metric=prometheus_metrics)

@@ -217,14 +217,18 @@ async def test_bad_credentials_stop_the_worker_at_start_with_a_clear_message(
     try:
         async with asyncio.timeout(60):
             code = await Worker(container).run(asyncio.Event())
+            readiness = await container.kafka_probe().problem()  # what /health/ready says
     finally:
         logger.remove(logged.sink_id)
+        await container.kafka_end_offsets().close()
         await container.postgres_pool().close()
         await maybe_await(container.shutdown_resources())
 
     assert code == EXIT_FAILED
     assert container.consumer_status().state == ConsumerState.FAILED
     assert any(message in line for line in logged.lines), logged.lines
+    assert readiness is not None and message in readiness
+    assert "not-the-password" not in readiness + "".join(logged.lines)
 
 
 def test_an_expired_client_certificate_is_refused_with_the_settings(
