@@ -107,8 +107,9 @@ async def _lags(service: Service) -> dict[str, Any]:
     [
         ((Resource.GROUP, Operation.READ), "READ on consumer group"),
         ((Resource.TOPIC, Operation.WRITE), "WRITE on the dead-letter topic"),
+        ((Resource.TOPIC, Operation.READ), "READ (or DESCRIBE_CONFIGS) on topic"),
     ],
-    ids=["group READ", "DLQ WRITE"],
+    ids=["group READ", "DLQ WRITE", "topic READ"],
 )
 async def test_a_missing_acl_is_named_and_waited_for(
     secure_stack: SecureStack,

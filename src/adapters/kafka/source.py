@@ -7,7 +7,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence, Set
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError, NoOffsetForPartitionError, OffsetOutOfRangeError
+from aiokafka.errors import (
+    KafkaError,
+    NoOffsetForPartitionError,
+    OffsetOutOfRangeError,
+    TopicAuthorizationFailedError,
+)
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
@@ -96,6 +101,7 @@ class KafkaRecordSource:
         self._consumer.subscribe([self._topic], listener=_Rebalance(listener))
 
     async def fetch(self, max_records: int, timeout_ms: int) -> list[RawRecord]:
+        self._raise_if_unauthorized()
         try:
             batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         except OffsetOutOfRangeError as error:
@@ -117,6 +123,14 @@ class KafkaRecordSource:
             else:
                 self._fresh.discard(partition)
             self._consumer.seek(TopicPartition(self._topic, partition), offset or 0)
+
+    def _raise_if_unauthorized(self) -> None:
+        """aiokafka only logs a subscribed topic the broker denies us, and then fetches
+        nothing, for ever: raise it, so that the worker names the missing ACL."""
+        client = self._consumer._client  # no public view of the metadata
+        if self._topic in client.cluster.unauthorized_topics:
+            client.force_metadata_update()  # seen again soon after the ACL is granted
+            raise TopicAuthorizationFailedError(self._topic)
 
     async def _out_of_range(self, positions: Mapping[TopicPartition, int]) -> None:
         """Move each position to the log start; a stored one below it lost records: say so."""
