@@ -22,9 +22,9 @@ from entrypoints.container import Container
 
 
 async def start_refusal(container: Container) -> str | None:
-    problem = await connection_problem(
-        container.config.kafka_bootstrap(), container.kafka_security()
-    )
+    bootstrap, security = container.config.kafka_bootstrap(), container.kafka_security()
+    logger.info("kafka at {}: {}", bootstrap, security.describe())  # no secret in it
+    problem = await connection_problem(bootstrap, security)
     if problem is not None:
         return f"cannot use Kafka: {problem}"
     config = container.config

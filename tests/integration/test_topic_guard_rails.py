@@ -144,3 +144,40 @@ async def test_a_short_retention_and_a_new_partition_are_reported(
     ]
     assert "1 hours" in before.problems[0].message
     assert state == ConsumerState.RUNNING  # reported, not stopped
+
+
+async def test_the_consumer_counts_a_position_the_broker_deleted_and_starts_a_new_one_quietly(
+    stack_endpoints, new_topic
+) -> None:
+    from adapters.kafka.source import KafkaRecordSource
+
+    bootstrap = stack_endpoints.kafka_bootstrap
+    topic = new_topic(partitions=1)
+    sent = await produce(bootstrap, topic, _orders("d", 3))
+    await with_admin(
+        bootstrap,
+        lambda admin: admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(6)}),
+    )
+    lost: list[tuple[int, int, int]] = []
+
+    async def read_all(position: int | None) -> list[int]:
+        source = KafkaRecordSource.create(
+            bootstrap, topic, None, 100, on_records_lost=lambda *args: lost.append(args)
+        )
+        source._consumer.assign([TopicPartition(topic, 0)])  # as a rebalance would
+        await source.start()
+        try:
+            await source.seek({0: position})
+            offsets: list[int] = []
+            async with asyncio.timeout(30):
+                while len(offsets) < sent - 6:
+                    offsets += [r.offset for r in await source.fetch(100, 200)]
+            return offsets
+        finally:
+            await source.stop()
+
+    stored = await read_all(2)  # a stored position the broker no longer has
+    fresh = await read_all(None)  # no position yet: the log start, nothing lost
+
+    assert stored == fresh == list(range(6, sent))
+    assert lost == [(0, 2, 6)]
