@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -87,15 +88,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         kafka_security(self.as_dict())  # a bad combination stops the start, naming the variable
 
     def __repr__(self) -> str:  # secrets never reach a log line or a traceback
-        shown = {k: "***" if _secret(k) and v is not None else v for k, v in self.as_dict().items()}
+        shown = {k: _masked(k, v) for k, v in self.as_dict().items()}
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def as_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)
 
 
-def _secret(name: str) -> bool:
-    return name.endswith(("password", "secret", "username")) and not name.endswith("_file")
+def _masked(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name.endswith(("password", "secret", "username")) and not name.endswith("_file"):
+        return "***"
+    if name == "database_url":  # postgresql://user:password@host/...
+        parts = urlsplit(value)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+    return value
 
 
 def _explain(error: msgspec.ValidationError) -> str:

@@ -404,15 +404,13 @@ def test_the_repr_of_settings_hides_every_secret() -> None:
             "STREAMVIEW_KAFKA_SASL_USERNAME": "streamview-user",
             "STREAMVIEW_KAFKA_SASL_PASSWORD": "kafka-pass-123",
             "STREAMVIEW_CURSOR_SECRET": "cursor-secret-456",
+            "STREAMVIEW_DATABASE_URL": "postgresql://sv:db-pass-789@db.example:5433/sv?sslmode=require",
         }
     )
 
     shown = repr(settings)
-    for secret in (
-        "kafka-pass-123",
-        "cursor-secret-456",
-        "streamview-user",
-        settings.ops_jwt_secret,
-    ):
+    secrets = ("kafka-pass-123", "cursor-secret-456", "streamview-user", "db-pass-789")
+    for secret in (*secrets, settings.ops_jwt_secret):
         assert secret not in shown
     assert "kafka_security_protocol='SASL_PLAINTEXT'" in shown
+    assert "'postgresql://sv:***@db.example:5433/sv?sslmode=require'" in shown
