@@ -24,7 +24,7 @@ from entrypoints.localstack.certificates import generate as generate_pki
 from entrypoints.localstack.certificates import issue, make_ca
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import EXIT_FAILED, Worker, maybe_await
-from tests.integration.rebuild_support import OPS_SECRET, Service, free_port, streamview_run
+from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, free_port, streamview_run
 from tests.integration.secure_support import SecureStack
 from tests.integration.worker_support import (
     caught_up,
@@ -85,7 +85,7 @@ async def test_streamview_runs_with_only_the_documented_acls(
         lags = await _lags(service)
         views_before = await stored_views(secure_database_url)
         location = await service.start_rebuild("blue-green")
-        rebuilt = await service.rebuild_until(location, lambda s: s["state"] != "RUNNING")
+        rebuilt = await service.rebuild_until(location, lambda s: s["state"] in FINAL)
 
     assert order.status_code == 200, order.text
     assert order.json()["orderId"] == f"{via}-0000001"
