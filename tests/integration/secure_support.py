@@ -15,8 +15,11 @@ Fixtures:
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -94,7 +97,8 @@ class SecureStack:
         )
 
     def client_settings(self, via: str) -> dict[str, Any]:
-        """Settings of StreamView as the `streamview` principal, over mTLS or SASL_SSL/SCRAM."""
+        """Settings of StreamView as the `streamview` principal: over mTLS, SASL_SSL/SCRAM or
+        SASL_SSL/OAUTHBEARER (an unsigned token, which the stack's broker accepts)."""
         if via == "mtls":
             return {
                 "kafka_bootstrap": self.config.kafka_bootstrap,
@@ -102,6 +106,16 @@ class SecureStack:
                 "kafka_ssl_ca_file": str(self.pki.ca),
                 "kafka_ssl_cert_file": str(self.pki.client_cert),
                 "kafka_ssl_key_file": str(self.pki.client_key),
+            }
+        if via == "oauth":
+            token = self.config.pki_dir / "oauth-token"
+            token.write_text(unsigned_token(CLIENT_PRINCIPAL) + "\n")
+            return {
+                "kafka_bootstrap": self.config.kafka_sasl_bootstrap,
+                "kafka_security_protocol": "SASL_SSL",
+                "kafka_ssl_ca_file": str(self.pki.ca),
+                "kafka_sasl_mechanism": "OAUTHBEARER",
+                "kafka_sasl_oauth_token_file": str(token),
             }
         assert via == "sasl", via
         return {
@@ -112,6 +126,16 @@ class SecureStack:
             "kafka_sasl_username": CLIENT_PRINCIPAL,
             "kafka_sasl_password_file": str(self.config.scram_password_file),
         }
+
+
+def unsigned_token(subject: str, seconds: int = 3600) -> str:
+    """An unsecured JWT (alg none), as Kafka's unsecured OAUTHBEARER validator takes."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    return f"{part({'alg': 'none'})}.{part({'sub': subject, 'iat': now, 'exp': now + seconds})}."
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,7 @@ async def _ends(stack: SecureStack, topic: str) -> dict[int, int]:
         await offsets.close()
 
 
-@pytest.mark.parametrize("via", ["mtls", "sasl"])
+@pytest.mark.parametrize("via", ["mtls", "sasl", "oauth"])
 async def test_streamview_runs_with_only_the_documented_acls(
     secure_stack: SecureStack, secure_topic, secure_database_url, tmp_path: Path, via: str
 ) -> None:

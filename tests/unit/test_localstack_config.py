@@ -327,7 +327,7 @@ def test_the_secured_broker_requires_client_certificates_and_authorizes_every_re
     assert rendered["listener.security.protocol.map"] == "CONTROLLER:SSL,SSL:SSL,SASL_SSL:SASL_SSL"
     assert rendered["ssl.client.auth"] == "required"
     assert rendered["listener.name.sasl_ssl.ssl.client.auth"] == "none"
-    assert rendered["sasl.enabled.mechanisms"] == "SCRAM-SHA-256,SCRAM-SHA-512"
+    assert rendered["sasl.enabled.mechanisms"] == "SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"
     assert rendered["authorizer.class.name"].endswith("StandardAuthorizer")
     assert rendered["allow.everyone.if.no.acl.found"] == "false"
     assert rendered["super.users"] == "User:streamview-broker;User:streamview-admin"

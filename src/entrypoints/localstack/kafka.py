@@ -101,9 +101,15 @@ def secure_properties(config: StackConfig, pki: StackCertificates) -> dict[str, 
         "listener.name.sasl_ssl.ssl.client.auth": "none",
         # CN=streamview → User:streamview, the same principal as the SCRAM user.
         "ssl.principal.mapping.rules": "RULE:^CN=([^,]+)$/$1/,DEFAULT",
-        "sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
         "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": scram_login,
         "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scram_login,
+        # OAUTHBEARER with Kafka's own *unsecured* validator (unsigned tokens, the principal is
+        # their `sub`): enough to exercise StreamView's token file, no identity provider.
+        "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config": (
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+            f'unsecuredLoginStringClaim_sub="{BROKER_PRINCIPAL}";'
+        ),
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "super.users": f"User:{BROKER_PRINCIPAL};User:{ADMIN_PRINCIPAL}",
         "allow.everyone.if.no.acl.found": "false",
