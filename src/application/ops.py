@@ -12,6 +12,7 @@ from application.ports import (
     MemberState,
     ViewStore,
 )
+from application.topic_guard import GuardTopic, Problem
 
 # When members disagree, the state that most needs an operator's eye is the group's.
 _PRECEDENCE = (
@@ -47,6 +48,8 @@ class LagReport(msgspec.Struct, frozen=True):
     state: ConsumerState
     total_lag: int
     partitions: list[PartitionLag]
+    # What the guard rails found wrong with the topic or our access to it.
+    problems: list[Problem] = []
 
 
 class ReportLag:
@@ -62,6 +65,7 @@ class ReportLag:
         topic: str,
         members: ConsumerStates | None = None,
         stale_after_seconds: float = 15.0,
+        guard: GuardTopic | None = None,
     ) -> None:
         self._store = store
         self._end_offsets = end_offsets
@@ -70,6 +74,7 @@ class ReportLag:
         self._topic = topic
         self._members = members
         self._stale_after = stale_after_seconds
+        self._guard = guard
 
     async def __call__(self) -> LagReport:
         ends = await self._end_offsets.end_offsets(self._topic)
@@ -89,6 +94,7 @@ class ReportLag:
             state=await self._state(),
             total_lag=sum(p.lag for p in partitions),
             partitions=partitions,
+            problems=await self._guard(stored) if self._guard is not None else [],
         )
 
     async def _state(self) -> ConsumerState:

@@ -9,11 +9,14 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.http.auth import KeyFileError, OpsPolicy, TokenRules
 from adapters.http.health import RedactedProbe
+from adapters.kafka.access import Names, connection_problem
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
 from adapters.kafka.replay import open_replay
+from adapters.kafka.security import kafka_security
 from adapters.kafka.source import KafkaRecordSource
+from adapters.kafka.topic_facts import KafkaTopicInspector
 from adapters.memory.outside import (
     FixedStatus,
     MemoryConsumerStates,
@@ -37,7 +40,8 @@ from application.queries import GetOrder, ListOrders
 from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
 from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild_runner import RebuildSettings, RunRebuild
-from application.rebuild_worker import LiveGate, RebuildAwareStatus, WatchRebuilds
+from application.rebuild_worker import LiveGate, WatchRebuilds
+from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
 from entrypoints.api_secrets import missing_message, variable, with_dev_secrets
 from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings, SettingsError
@@ -112,14 +116,44 @@ class Container(containers.DeclarativeContainer):
     prometheus_metrics = providers.Singleton(PrometheusMetrics)  # also counts lost dead letters
     # No I/O until first used (the API process never opens a producer); `close()` at exit.
     # Singletons, not async Resources: those would turn every dependent provider async.
+    # Every Kafka client is built with these (TLS, SASL): one checked set for all of them.
+    kafka_security = providers.Singleton(kafka_security, config)
     kafka_dead_letters = providers.Singleton(
         KafkaDeadLetters,
         config.kafka_bootstrap,
         config.dlq_topic,
         lost=providers.Callable(lambda metrics: metrics.dead_letter_lost, prometheus_metrics),
+        security=kafka_security,
     )
-    kafka_end_offsets = providers.Singleton(KafkaEndOffsets, config.kafka_bootstrap)
-    kafka_probe = providers.Singleton(KafkaProbe, kafka_end_offsets, config.topic)
+    kafka_end_offsets = providers.Singleton(
+        KafkaEndOffsets, config.kafka_bootstrap, security=kafka_security
+    )
+    kafka_probe = providers.Singleton(
+        KafkaProbe,
+        kafka_end_offsets,
+        config.topic,
+        explain=providers.Callable(
+            functools.partial,
+            connection_problem,
+            config.kafka_bootstrap,
+            kafka_security,
+            timeout_seconds=1.0,  # within the readiness probe's own limit
+        ),
+    )
+    # Guard rails on the topic: checked at the worker's start and in every lag report.
+    topic_problems = providers.Singleton(TopicProblems, metric=prometheus_metrics)
+    guard_topic = providers.Singleton(
+        GuardTopic,
+        providers.Singleton(KafkaTopicInspector, kafka_end_offsets),
+        topic_problems,
+        providers.Factory(
+            GuardSettings,
+            topic=config.topic,
+            allow_compacted=config.topic_allow_compacted,
+            min_retention_ms=config.topic_min_retention_ms,
+        ),
+    )
+    kafka_names = providers.Factory(Names, config.topic, config.dlq_topic, config.consumer_group)
     # One per worker start: entrypoints.worker starts and stops it.
     kafka_source = providers.Factory(
         KafkaRecordSource.create,
@@ -127,21 +161,26 @@ class Container(containers.DeclarativeContainer):
         topic=config.topic,
         group_id=config.consumer_group,
         max_records=config.batch_max_records,
+        security=kafka_security,
+        on_records_lost=providers.Callable(
+            functools.partial, topic_problems.provided.records_lost, config.topic
+        ),
     )
-    # REBUILDING while a rebuild holds the live worker (issue 8).
-    worker_status = providers.Singleton(RebuildAwareStatus)
+    # REBUILDING while a rebuild holds the live worker (issue 8), FAILED while Kafka denies
+    # it an ACL.
+    worker_status = providers.Singleton(GuardedStatus, topic_problems)
 
     # --- observability (issue 7) ----------------------------------------------------------
     # Configured by the OTEL_* variables only; None (and NullSpans) unless an exporter is set.
     tracer_provider = providers.Singleton(tracer_provider_from_env)
     spans = providers.Singleton(_spans, tracer_provider)
     # What `/health/ready` asks; the Postgres and Kafka adapters add their probes to `postgres`.
+    # Kafka's explanations quote addresses and client errors: logged, not shown.
+    kafka_readiness = providers.Singleton(RedactedProbe, kafka_probe)
     readiness_probes = providers.Selector(
         config.backend,
         memory=providers.List(),
-        postgres=providers.List(
-            postgres_probe, schema_probe, providers.Singleton(RedactedProbe, kafka_probe)
-        ),
+        postgres=providers.List(postgres_probe, schema_probe, kafka_readiness),
     )
     # With a worker in the process (`streamview run`): its state too (see with_worker_probe).
     consumer_probe = providers.Singleton(ConsumerProbe, worker_status)
@@ -191,6 +230,9 @@ class Container(containers.DeclarativeContainer):
         status=consumer_status,
         consumer_group=config.consumer_group,
         topic=config.topic,
+        guard=providers.Selector(
+            config.backend, memory=providers.Object(None), postgres=guard_topic
+        ),
     )
     # For a process without a worker of its own (`streamview serve`): the group's state as
     # its workers report it, stale after three lag refreshes (15 s at least).
@@ -230,7 +272,11 @@ class Container(containers.DeclarativeContainer):
         default_tax_rate=config.default_tax_rate,
     )
     open_topic_replay = providers.Callable(
-        functools.partial, open_replay, config.kafka_bootstrap, config.topic
+        functools.partial,
+        open_replay,
+        config.kafka_bootstrap,
+        config.topic,
+        security=kafka_security,
     )
     run_rebuild = providers.Factory(
         RunRebuild,
@@ -263,7 +309,7 @@ def with_worker_probe(container: Container) -> Container:
     if container.config.backend() == "postgres":
         c = container
         c.readiness_probes.override(
-            providers.List(c.postgres_probe, c.kafka_probe, c.consumer_probe)
+            providers.List(c.postgres_probe, c.schema_probe, c.kafka_readiness, c.consumer_probe)
         )
     return container
 

@@ -18,6 +18,7 @@ import jwt
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from adapters.kafka.security import kafka_security
 from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.generator import GeneratorOptions, generate
 from entrypoints.producing import publish
@@ -33,17 +34,19 @@ class DemoOptions:
     port: int = 8080
     duration: float | None = None  # seconds of live trickle; None = until Ctrl-C
     use_existing: bool = False  # Kafka/Postgres from STREAMVIEW_* instead of `stack up`
+    secure: bool = False  # `stack up --secure`: mTLS, ACLs, PostgreSQL over TLS
     log_dir: Path = Path("/tmp")
 
 
 def run_demo(options: DemoOptions) -> int:
-    with _stack(options) as env:
+    with _stack(options) as (env, producer_env):
         _cli(env, "migrate")
         with _service(env, options) as base_url:
             settings = Settings.from_env(env)
+            producer = Settings.from_env(env | producer_env)
             token = _token(settings)
             try:
-                asyncio.run(_traffic(settings, options, base_url, token))
+                asyncio.run(_traffic(settings, producer, options, base_url, token))
             except KeyboardInterrupt:
                 console.print("\nstopping…")
     console.print("[green]demo stopped; nothing left running that the demo started[/]")
@@ -51,23 +54,36 @@ def run_demo(options: DemoOptions) -> int:
 
 
 @contextlib.contextmanager
-def _stack(options: DemoOptions) -> Iterator[dict[str, str]]:
+def _stack(options: DemoOptions) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """The service's environment, and what the demo's producer sets differently (on the
+    secured stack the service's principal may not write to the topic: the admin produces)."""
     # A demo is development: the built-in secrets stand in for those not set.
     env = dict(os.environ, STREAMVIEW_HTTP_PORT=str(options.port), STREAMVIEW_DEV_MODE="true")
     if options.use_existing:
-        yield env
+        yield env, {}
         return
     from entrypoints.localstack import LocalStack, StackConfig
+    from entrypoints.localstack.certificates import StackCertificates
 
-    stack = LocalStack(StackConfig.from_env(), report=lambda m: console.print(f"[dim]{m}[/]"))
+    config = StackConfig.from_env(secure=options.secure or None)
+    stack = LocalStack(config, report=lambda m: console.print(f"[dim]{m}[/]"))
     console.print("starting Kafka and PostgreSQL (first run downloads the Kafka jars)…")
     endpoints = stack.up()
-    env |= {
-        "STREAMVIEW_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
-        "STREAMVIEW_DATABASE_URL": endpoints.database_url,
-    }
+    env |= endpoints.environment()
+    producer_env = {}
+    if config.secure:
+        pki = StackCertificates(config.pki_dir)
+        producer_env = {
+            "STREAMVIEW_KAFKA_SSL_CERT_FILE": str(pki.admin_cert),
+            "STREAMVIEW_KAFKA_SSL_KEY_FILE": str(pki.admin_key),
+        }
+        console.print(
+            "secured stack: StreamView runs as principal 'streamview' over mTLS, with only "
+            "its ACLs; to run it yourself against this stack:\n" + endpoints.shell_exports(),
+            soft_wrap=True,
+        )
     try:
-        yield env
+        yield env, producer_env
     finally:
         stopped = stack.down(only=stack.started)
         if stopped:
@@ -123,7 +139,9 @@ def _token(settings: Settings) -> str:
     return jwt.encode(claims, with_dev_secrets(settings).ops_jwt_secret, algorithm="HS256")
 
 
-async def _traffic(settings: Settings, options: DemoOptions, base_url: str, token: str) -> None:
+async def _traffic(
+    settings: Settings, producer: Settings, options: DemoOptions, base_url: str, token: str
+) -> None:
     backlog = GeneratorOptions(
         orders=options.orders,
         duplicate_fraction=0.02,
@@ -139,6 +157,7 @@ async def _traffic(settings: Settings, options: DemoOptions, base_url: str, toke
             settings.topic,
             generate(backlog),
             progress=lambda n: bar.update(task, completed=n),
+            security=kafka_security(producer.as_dict()),
         )
         bar.update(task, completed=sent, total=sent)
         applied = bar.add_task("projecting (lag → 0)", total=sent)
@@ -153,7 +172,14 @@ async def _traffic(settings: Settings, options: DemoOptions, base_url: str, toke
     stop = asyncio.Event()
     if options.duration is not None:
         asyncio.get_running_loop().call_later(options.duration, stop.set)
-    await publish(settings.kafka_bootstrap, settings.topic, generate(live), options.rate, stop=stop)
+    await publish(
+        settings.kafka_bootstrap,
+        settings.topic,
+        generate(live),
+        options.rate,
+        stop=stop,
+        security=kafka_security(producer.as_dict()),
+    )
 
 
 async def _wait_for_lag_zero(base_url: str, token: str, show: object) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from aiokafka import AIOKafkaProducer
 
 from adapters.kafka.closing import close_keeping_cancellation
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from entrypoints.generator import OutgoingRecord
 
 
@@ -19,6 +20,7 @@ async def publish(
     rate: float = 0.0,
     progress: Callable[[int], None] | None = None,
     stop: asyncio.Event | None = None,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> int:
     """Send every record (at `rate` records/s when > 0, else as fast as the broker takes them)."""
     producer = AIOKafkaProducer(
@@ -28,6 +30,7 @@ async def publish(
         linger_ms=20,
         max_batch_size=512 * 1024,
         compression_type=None,
+        **security.client_kwargs(),
     )
     await producer.start()
     sent = 0

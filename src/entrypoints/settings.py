@@ -6,9 +6,11 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
+from adapters.kafka.security import kafka_security
 from entrypoints.api_secrets import check_secrets
 
 PREFIX = "STREAMVIEW_"
@@ -28,6 +30,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: Positive = 10
     db_pool_timeout_ms: Positive = 5000
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Kafka security, checked and applied to every client by adapters.kafka.security.
+    # A secret may be given as a file instead (the _FILE variant), as mounted secrets are.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_ssl_ca_file: str | None = None
+    kafka_ssl_cert_file: str | None = None
+    kafka_ssl_key_file: str | None = None
+    kafka_ssl_key_password: str | None = None
+    kafka_ssl_key_password_file: str | None = None
+    kafka_ssl_check_hostname: bool = True
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_username_file: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_sasl_password_file: str | None = None
+    kafka_sasl_oauth_token_file: str | None = None
+    # Guard rails on the topic (application.topic_guard).
+    topic_allow_compacted: bool = False
+    topic_min_retention_ms: Positive = 7 * 24 * 3600 * 1000
     topic: str = "orders.events"
     dlq_topic: str = "orders.events.dlq"
     consumer_group: str = "streamview-orders"
@@ -73,9 +93,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
         check_secrets(self)
+        kafka_security(self.as_dict())  # a bad combination stops the start, naming the variable
+
+    def __repr__(self) -> str:  # secrets never reach a log line or a traceback
+        shown = {k: _masked(k, v) for k, v in self.as_dict().items()}
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def as_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)
+
+
+def _masked(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name.endswith(("password", "secret", "username")) and not name.endswith("_file"):
+        return "***"
+    if name == "database_url":  # postgresql://user:password@host/...
+        parts = urlsplit(value)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+    return value
 
 
 def _explain(error: msgspec.ValidationError) -> str:

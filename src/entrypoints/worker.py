@@ -27,6 +27,7 @@ from application.consuming import ConsumeSettings, ConsumeTopic
 from application.ports import ConsumerState
 from application.rebuild_worker import LiveViewsRewritten
 from entrypoints.container import Container
+from entrypoints.worker_guards import outage_or_denial, start_refusal
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
 # A batch still in flight this long after SIGTERM is abandoned: its transaction rolls back.
@@ -111,6 +112,8 @@ class Worker:
     def __init__(self, container: Container) -> None:
         self._container = container
         config = container.config
+        # A missing ACL is waited for like an outage (and reported by name).
+        self._is_outage = outage_or_denial(container, is_outage)
         self._settings = ConsumeSettings(
             consumer_group=config.consumer_group(),
             topic=config.topic(),
@@ -125,6 +128,9 @@ class Worker:
             await self._check_schema(stopping)
             # Opening twice is harmless: under `streamview run` the API may have opened it.
             await (await maybe_await(self._container.postgres_pool())).open(wait=True)
+            refusal = await start_refusal(self._container)
+            if refusal is not None:
+                return await self._refuse(refusal)
             source = await self._started_source(stopping)
         except SchemaError as error:
             logger.error("{}", error)
@@ -151,7 +157,7 @@ class Worker:
             await maybe_await(c.view_store()),
             await maybe_await(c.consumer_status()),
             self._settings,
-            is_outage,
+            self._is_outage,
             spans=await maybe_await(c.spans()),
         )
         consuming = asyncio.create_task(loop.run(stopping))
@@ -175,6 +181,13 @@ class Worker:
             return EXIT_FAILED
         return EXIT_STOPPED
 
+    async def _refuse(self, reason: str) -> int:
+        logger.error("{}", reason)
+        (await maybe_await(self._container.consumer_status())).state = ConsumerState.FAILED
+        await self._report_state()
+        await (await maybe_await(self._container.kafka_end_offsets())).close()  # the checks'
+        return EXIT_FAILED
+
     async def _check_schema(self, stopping: asyncio.Event) -> None:
         """Refuse to consume into a schema this build does not know; wait for the database."""
         async for attempt in _attempts(stopping):
@@ -193,7 +206,7 @@ class Worker:
                 await source.start()
                 return source
             except Exception as error:
-                if not kafka_is_transient(error):
+                if not self._is_outage(error):
                     raise
                 logger.warning("kafka unreachable (attempt {}): {!r}", attempt, error)
                 await source.stop()

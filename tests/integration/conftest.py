@@ -45,6 +45,11 @@ from entrypoints.localstack.config import (
 from entrypoints.localstack.postgres import PostgresNode
 from entrypoints.localstack.sharing import shared_stack
 from tests.integration.postgres_support import disposable_postgres_node
+from tests.integration.secure_support import (  # noqa: F401  # fixtures
+    secure_database_url,
+    secure_stack,
+    secure_topic,
+)
 
 ENV_TEST_STACK = "STREAMVIEW_TEST_STACK"
 ENV_TEST_STATE_DIR = "STREAMVIEW_TEST_STATE_DIR"

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.records import to_raw_record
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
 from adapters.postgres.migrations import migrate
@@ -105,18 +106,27 @@ async def running_worker(
         await maybe_await(container.shutdown_resources())
 
 
-async def produce(bootstrap: str, topic: str, records: Iterable[OutgoingRecord]) -> int:
-    return await publish(bootstrap, topic, records)
+async def produce(
+    bootstrap: str,
+    topic: str,
+    records: Iterable[OutgoingRecord],
+    security: KafkaSecurity = PLAINTEXT,
+) -> int:
+    return await publish(bootstrap, topic, records, security=security)
 
 
-async def read_log(bootstrap: str, topic: str) -> list[RawRecord]:
+async def read_log(
+    bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT
+) -> list[RawRecord]:
     """Every record of `topic`, partition by partition, in offset order."""
-    offsets = KafkaEndOffsets(bootstrap)
+    offsets = KafkaEndOffsets(bootstrap, security=security)
     try:
         ends = await offsets.end_offsets(topic)
     finally:
         await offsets.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_kwargs()
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(ends)]

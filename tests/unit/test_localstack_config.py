@@ -293,3 +293,68 @@ def test_services_running_before_any_sharer_are_never_stopped(tmp_path: Path) ->
     with shared_stack(stack):  # type: ignore[arg-type]
         pass
     assert stack.stopped == [set()]
+
+
+def test_the_secured_stack_needs_a_fourth_port_for_sasl() -> None:
+    with pytest.raises(StackError, match="four different ports"):
+        config_from({}, secure=True, kafka_port=19092, kafka_sasl_port=19093)
+
+
+def test_the_secured_stack_keeps_its_data_apart_and_asks_postgres_for_verified_tls() -> None:
+    config = config_from({}, secure=True, kafka_port=29092)
+    plain = config_from({}, kafka_port=29092)
+
+    assert config.kafka_sasl_port == 29094
+    assert (config.kafka_dir, config.postgres_dir) != (plain.kafka_dir, plain.postgres_dir)
+    assert "sslmode=verify-full" in config.database_url
+    assert f"sslrootcert={config.pki_dir}/ca.pem" in config.database_url
+    assert "sslmode" not in plain.database_url
+
+
+def test_the_secured_broker_requires_client_certificates_and_authorizes_every_request(
+    tmp_path: Path,
+) -> None:
+    from entrypoints.localstack.certificates import StackCertificates
+
+    config = config_from({}, secure=True, kafka_port=29092, state_dir=tmp_path)
+    rendered = properties(
+        render_server_properties(config, tmp_path / "data", StackCertificates(config.pki_dir))
+    )
+
+    assert rendered["listeners"] == (
+        "SSL://127.0.0.1:29092,SASL_SSL://127.0.0.1:29094,CONTROLLER://127.0.0.1:29093"
+    )
+    assert rendered["listener.security.protocol.map"] == "CONTROLLER:SSL,SSL:SSL,SASL_SSL:SASL_SSL"
+    assert rendered["ssl.client.auth"] == "required"
+    assert rendered["listener.name.sasl_ssl.ssl.client.auth"] == "none"
+    assert rendered["sasl.enabled.mechanisms"] == "SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"
+    assert rendered["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert rendered["allow.everyone.if.no.acl.found"] == "false"
+    assert rendered["super.users"] == "User:streamview-broker;User:streamview-admin"
+    assert rendered["ssl.truststore.location"] == str(config.pki_dir / "ca.pem")
+
+
+def test_the_secured_postgres_takes_tls_only(tmp_path: Path) -> None:
+    config = config_from({}, secure=True, state_dir=tmp_path)
+
+    options = server_options(config)
+
+    assert "-c ssl=on" in options
+    assert f"-c hba_file={config.postgres_dir}/tls/pg_hba.conf" in options
+    assert "ssl" not in server_options(config_from({}, state_dir=tmp_path))
+
+
+def test_the_secured_stack_prints_how_to_use_it_over_mtls_and_sasl(tmp_path: Path) -> None:
+    from entrypoints.localstack.manager import secure_endpoints
+
+    config = config_from({}, secure=True, state_dir=tmp_path)
+
+    exports = secure_endpoints(config).shell_exports()
+
+    assert "export STREAMVIEW_KAFKA_SECURITY_PROTOCOL=SSL\n" in exports
+    assert f"export STREAMVIEW_KAFKA_SSL_CERT_FILE={tmp_path}/pki/client.pem\n" in exports
+    assert "sslmode=verify-full" in exports
+    assert "#   export STREAMVIEW_KAFKA_SECURITY_PROTOCOL=SASL_SSL\n" in exports
+    assert (
+        f"#   export STREAMVIEW_KAFKA_SASL_PASSWORD_FILE={tmp_path}/pki/scram-password" in exports
+    )

@@ -55,7 +55,7 @@ def with_producers(
     made: list[FakeProducer] = []
     sent: list[int] = []
 
-    def make(bootstrap: str) -> FakeProducer:
+    def make(bootstrap: str, **_: object) -> FakeProducer:
         made.append(FakeProducer(refuse, error, sent))
         return made[-1]
 

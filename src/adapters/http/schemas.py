@@ -66,12 +66,25 @@ class PartitionLagBody(CamelStruct, frozen=True):
     lag: int
 
 
-class LagBody(CamelStruct, frozen=True):
+class TopicProblemBody(CamelStruct, frozen=True, omit_defaults=True):
+    """A guard rail's finding: `code` ACCESS_DENIED, COMPACTED_TOPIC, SHORT_RETENTION,
+    RECORDS_LOST or PARTITION_COUNT_CHANGED; `severity` error or warning."""
+
+    code: str
+    severity: str
+    message: str
+    partition: int | None = None
+    records_lost: int | None = None
+
+
+class LagBody(CamelStruct, frozen=True, omit_defaults=True):  # no `problems`: none
     group_id: str
     topic: str
     state: ConsumerState
     total_lag: int
     partitions: list[PartitionLagBody]
+    # Beyond the contract's fields (added, none changed): what the guard rails found.
+    problems: list[TopicProblemBody] = []
 
 
 _WIDE = Context(prec=80)  # totals of many large lines exceed the default 28 digits
@@ -143,5 +156,9 @@ def lag_body(report: LagReport) -> LagBody:
         partitions=[
             PartitionLagBody(p.partition, p.committed_offset, p.end_offset, p.lag)
             for p in report.partitions
+        ],
+        problems=[
+            TopicProblemBody(p.code, p.severity, p.message, p.partition, p.records_lost)
+            for p in report.problems
         ],
     )

@@ -13,10 +13,13 @@ from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.records import is_transient
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from domain.records import RawRecord, Rejected
 
 
-def make_producer(bootstrap: str, client_id: str = "streamview-dlq") -> AIOKafkaProducer:
+def make_producer(
+    bootstrap: str, client_id: str = "streamview-dlq", security: KafkaSecurity = PLAINTEXT
+) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
@@ -24,6 +27,7 @@ def make_producer(bootstrap: str, client_id: str = "streamview-dlq") -> AIOKafka
         acks="all",
         # Fail the batch (and let the worker pause and retry) well within a rebalance timeout.
         request_timeout_ms=15_000,
+        **security.client_kwargs(),
     )
 
 
@@ -96,8 +100,15 @@ class KafkaDeadLetters:
     pause and publish the batch's letters again.
     """
 
-    def __init__(self, bootstrap: str, topic: str, lost: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        lost: Callable[[], None] | None = None,
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._topic = topic
         self._lost = lost or (lambda: None)
         self._producer: AIOKafkaProducer | None = None
@@ -158,7 +169,7 @@ class KafkaDeadLetters:
     async def _connected(self) -> AIOKafkaProducer:
         async with self._connecting:
             if self._producer is None:
-                producer = make_producer(self._bootstrap)
+                producer = make_producer(self._bootstrap, security=self._security)
                 try:
                     await producer.start()
                 except BaseException:

@@ -6,15 +6,21 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import for_code
 
 from adapters.kafka.closing import close_keeping_cancellation
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 
 
 class KafkaEndOffsets:
     """Implements EndOffsets. Connects on first use and reconnects after a failed start."""
 
-    def __init__(self, bootstrap: str, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, bootstrap: str, timeout_seconds: float = 5.0, security: KafkaSecurity = PLAINTEXT
+    ) -> None:
         self._bootstrap = bootstrap
+        self._security = security
         self._timeout = timeout_seconds
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -37,6 +43,30 @@ class KafkaEndOffsets:
             ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return {tp.partition: offset for tp, offset in ends.items()}
 
+    async def log_starts(self, topic: str) -> dict[int, int]:
+        """The first offset still in the log of every partition (retention moves it up)."""
+        partitions = await self.partitions(topic)
+        _, consumer = await self._clients()
+        async with asyncio.timeout(self._timeout):
+            starts = await consumer.beginning_offsets(
+                [TopicPartition(topic, p) for p in partitions]
+            )
+        return {tp.partition: offset for tp, offset in starts.items()}
+
+    async def topic_configs(self, topic: str, names: tuple[str, ...]) -> dict[str, str]:
+        """Some settings of the topic (needs DESCRIBE_CONFIGS on it)."""
+        admin, _ = await self._clients()
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic, dict.fromkeys(names))
+        async with asyncio.timeout(self._timeout):
+            responses = await admin.describe_configs([resource])
+        values: dict[str, str] = {}
+        for response in responses:
+            for code, message, _type, _name, entries in response.resources:
+                if code != 0:
+                    raise for_code(code)(message or topic)
+                values.update({entry[0]: entry[1] for entry in entries})
+        return values
+
     async def close(self) -> None:
         admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
         if consumer is not None:
@@ -48,12 +78,16 @@ class KafkaEndOffsets:
         async with self._connecting:
             if self._admin is None or self._consumer is None:
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self._bootstrap, request_timeout_ms=int(self._timeout * 1000)
+                    bootstrap_servers=self._bootstrap,
+                    client_id="streamview-offsets",
+                    request_timeout_ms=int(self._timeout * 1000),
+                    **self._security.client_kwargs(),
                 )
                 consumer = AIOKafkaConsumer(
                     bootstrap_servers=self._bootstrap,
                     client_id="streamview-offsets",
                     request_timeout_ms=int(self._timeout * 1000),
+                    **self._security.client_kwargs(),
                 )
                 try:
                     async with asyncio.timeout(self._timeout):

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.records import to_raw_record
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from domain.records import RawRecord
 
 
@@ -79,10 +80,13 @@ class KafkaTopicReplay:
 
 @asynccontextmanager
 async def open_replay(
-    bootstrap: str, topic: str, batch_records: int = 5000
+    bootstrap: str,
+    topic: str,
+    batch_records: int = 5000,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> AsyncIterator[KafkaTopicReplay]:
     """Implements OpenReplay (bind the first arguments with functools.partial)."""
-    offsets = KafkaEndOffsets(bootstrap)
+    offsets = KafkaEndOffsets(bootstrap, security=security)
     try:
         partitions = await offsets.partitions(topic)
     finally:
@@ -97,6 +101,7 @@ async def open_replay(
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=8 * 1024 * 1024,  # the replay is a bulk read
         fetch_max_bytes=64 * 1024 * 1024,
+        **security.client_kwargs(),
     )
     await consumer.start()
     try:

@@ -62,6 +62,13 @@ class PrometheusMetrics:
         )
         for kind in ("late", "gap"):
             self.out_of_order.labels(kind=kind)
+        # Not in CONTRACT §6: records the broker deleted before they were consumed.
+        self.lost = Counter(
+            "streamview_records_lost",
+            "Records deleted by the broker before they were consumed",
+            ["partition"],
+            registry=r,
+        )
 
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
         tally = result.tally
@@ -91,6 +98,10 @@ class PrometheusMetrics:
     def stash_counted(self, count: int) -> None:
         """Set the stash gauge from the store, e.g. at start: `batch_projected` adds deltas."""
         self.stashed.set(count)
+
+    def records_lost(self, partition: int, count: int) -> None:
+        """Implements LossMetric."""
+        self.lost.labels(partition=str(partition)).inc(count)
 
     def lag_observed(self, topic: str, lags: dict[int, int]) -> None:
         for partition, lag in lags.items():

@@ -20,6 +20,9 @@ from entrypoints.generator import GeneratorOptions
 @click.option("--duration", type=float, default=None, help="Stop after this many live seconds.")
 @click.option("--use-existing", is_flag=True, help="Use STREAMVIEW_* Kafka/Postgres, no stack up.")
 @click.option("--seed", default=42, show_default=True, help="Random seed of the generator.")
+@click.option(
+    "--secure", is_flag=True, help="On `stack up --secure`: mTLS, ACLs, PostgreSQL over TLS."
+)
 def command(
     in_memory: bool,
     orders: int,
@@ -28,6 +31,7 @@ def command(
     duration: float | None,
     use_existing: bool,
     seed: int,
+    secure: bool,
 ) -> None:
     """Run StreamView over demo orders and print where to look.
 
@@ -39,6 +43,7 @@ def command(
       streamview demo                         # the real thing (what `make demo` runs)
       streamview demo --duration 30           # bounded run, then stops everything
       streamview demo --in-memory             # no Java, no Postgres
+      streamview demo --secure                # mTLS, ACLs, PostgreSQL over TLS
       curl 'localhost:8080/orders?pageSize=5'
     """
     if not in_memory:
@@ -50,6 +55,7 @@ def command(
             port=port,
             duration=duration,
             use_existing=use_existing,
+            secure=secure,
             log_dir=Path(tempfile.gettempdir()),
         )
         raise SystemExit(run_demo(options))

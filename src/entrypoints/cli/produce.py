@@ -39,6 +39,7 @@ def command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from adapters.kafka.security import kafka_security
     from entrypoints.producing import publish
     from entrypoints.settings import Settings
 
@@ -63,6 +64,7 @@ def command(
                 generate(options),
                 rate=rate,
                 progress=lambda n: bar.update(task, completed=n),
+                security=kafka_security(settings.as_dict()),
             )
         )
         bar.update(task, completed=sent, total=sent)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from entrypoints.localstack.errors import StackError
 
@@ -17,6 +18,7 @@ DEAD_LETTER_SUFFIX = ".dlq"
 # Environment variables read by StackConfig.from_env (flags of `streamview stack` override them).
 ENV_KAFKA_PORT = "STREAMVIEW_STACK_KAFKA_PORT"
 ENV_KAFKA_CONTROLLER_PORT = "STREAMVIEW_STACK_KAFKA_CONTROLLER_PORT"
+ENV_KAFKA_SASL_PORT = "STREAMVIEW_STACK_KAFKA_SASL_PORT"
 ENV_POSTGRES_PORT = "STREAMVIEW_STACK_POSTGRES_PORT"
 ENV_STATE_DIR = "STREAMVIEW_STATE_DIR"
 ENV_CACHE_DIR = "STREAMVIEW_CACHE_DIR"
@@ -88,6 +90,11 @@ class StackConfig:
     # OS user that runs PostgreSQL when we are root (postgres refuses to run as root).
     os_user: str = "streamview"
     run_as_root: bool = field(default_factory=_is_root)
+    # The secured variant (`stack up --secure`): mTLS on kafka_port, SASL_SSL/SCRAM on
+    # kafka_sasl_port, ACLs, PostgreSQL with TLS only. Its data lives apart from the plain one.
+    secure: bool = False
+    kafka_sasl_port: int = 9094
+    consumer_group: str = "streamview-orders"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> StackConfig:
@@ -105,11 +112,14 @@ class StackConfig:
 
         pick("kafka_port", ENV_KAFKA_PORT, parse_port)
         pick("kafka_controller_port", ENV_KAFKA_CONTROLLER_PORT, parse_port)
+        pick("kafka_sasl_port", ENV_KAFKA_SASL_PORT, parse_port)
         pick("postgres_port", ENV_POSTGRES_PORT, parse_port)
         pick("kafka_version", ENV_KAFKA_VERSION, lambda _name, raw: raw)
         pick("topic_partitions", ENV_TOPIC_PARTITIONS, parse_positive_int)
         if "kafka_port" in given and "kafka_controller_port" not in given:
             given["kafka_controller_port"] = given["kafka_port"] + 1
+        if "kafka_port" in given and "kafka_sasl_port" not in given:
+            given["kafka_sasl_port"] = given["kafka_port"] + 2
         given.setdefault("run_as_root", _is_root())
         given.setdefault("state_dir", default_state_dir(env, as_root=given["run_as_root"]))
         given.setdefault("cache_dir", default_cache_dir(env))
@@ -123,20 +133,36 @@ class StackConfig:
             "Kafka controller": self.kafka_controller_port,
             "PostgreSQL": self.postgres_port,
         }
+        if self.secure:
+            ports["Kafka SASL_SSL"] = self.kafka_sasl_port
         if len(set(ports.values())) != len(ports):
             listed = ", ".join(f"{name} {port}" for name, port in ports.items())
-            raise StackError(f"the stack needs three different ports, got {listed}")
+            count = {3: "three", 4: "four"}[len(ports)]
+            raise StackError(f"the stack needs {count} different ports, got {listed}")
         if not self.kafka_version or "/" in self.kafka_version:
             raise StackError(f"bad Kafka version {self.kafka_version!r}")
 
     # Paths derived from the state and cache dirs, in one place so nothing else builds them.
     @property
     def kafka_dir(self) -> Path:
-        return self.state_dir / "kafka"
+        return self.state_dir / ("kafka-secure" if self.secure else "kafka")
 
     @property
     def postgres_dir(self) -> Path:
-        return self.state_dir / "postgres"
+        return self.state_dir / ("postgres-secure" if self.secure else "postgres")
+
+    @property
+    def pki_dir(self) -> Path:
+        """Certificates and the SCRAM password of the secured stack, made at its start."""
+        return self.state_dir / "pki"
+
+    @property
+    def scram_password_file(self) -> Path:
+        return self.pki_dir / "scram-password"
+
+    @property
+    def kafka_sasl_bootstrap(self) -> str:
+        return f"{self.host}:{self.kafka_sasl_port}"
 
     @property
     def kafka_libs_dir(self) -> Path:
@@ -148,7 +174,20 @@ class StackConfig:
 
     @property
     def database_url(self) -> str:
-        return f"postgresql://{self.database_user}@{self.host}:{self.postgres_port}/{self.database}"
+        return self.database_url_for(self.database)
+
+    def database_url_for(self, database: str) -> str:
+        url = f"postgresql://{self.database_user}@{self.host}:{self.postgres_port}/{database}"
+        if not self.secure:
+            return url
+        pki = self.pki_dir
+        tls = {
+            "sslmode": "verify-full",
+            "sslrootcert": pki / "ca.pem",
+            "sslcert": pki / "client.pem",
+            "sslkey": pki / "client-key.pem",
+        }
+        return f"{url}?{urlencode(tls, safe='/')}"
 
     def all_topics(self) -> tuple[str, ...]:
         """The configured topics and, for each, its dead-letter topic."""

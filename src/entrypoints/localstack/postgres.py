@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from entrypoints.localstack.certificates import StackCertificates
 from entrypoints.localstack.config import StackConfig
 from entrypoints.localstack.errors import StackError
 from entrypoints.localstack.os_user import as_user, ensure_system_user, give_to, user_can_run
@@ -58,10 +59,26 @@ def server_options(config: StackConfig) -> str:
 
     No Unix socket: its default folder may not exist or be writable, and TCP is all we use.
     """
-    return (
+    options = (
         f"-c listen_addresses={config.host} -c port={config.postgres_port} "
         "-c unix_socket_directories='' -c max_connections=200"
     )
+    if config.secure:
+        tls = config.postgres_dir / "tls"
+        options += (
+            f" -c ssl=on -c ssl_cert_file={tls / 'server.pem'} "
+            f"-c ssl_key_file={tls / 'server-key.pem'} -c ssl_ca_file={tls / 'ca.pem'} "
+            f"-c hba_file={tls / 'pg_hba.conf'}"
+        )
+    return options
+
+
+# The secured server takes TLS connections with a client certificate of the stack's CA only;
+# which role a client may be is not checked (trust): a local stack, not a server to expose.
+SECURE_HBA = (
+    "hostssl all all 127.0.0.1/32 trust clientcert=verify-ca\n"
+    "hostssl all all ::1/128 trust clientcert=verify-ca\n"
+)
 
 
 class PostgresNode:
@@ -116,6 +133,8 @@ class PostgresNode:
         self._prepare_home()
         if not (self.data_dir / "PG_VERSION").is_file():
             self._initdb()
+        if self.config.secure:
+            self._install_tls()
         self.report(f"postgres: starting on {self.config.host}:{self.config.postgres_port}")
         pg_ctl = self.binaries().tool("pg_ctl")
         self._run(
@@ -139,7 +158,7 @@ class PostgresNode:
 
     def binaries(self) -> PostgresBinaries:
         if self._binaries is None:
-            found = locate_binaries()
+            found = locate_binaries(tls=self.config.secure)
             self._binaries = usable_by(
                 self.os_user, found, self.config.state_dir / "pgbin", self.report
             )
@@ -181,12 +200,26 @@ class PostgresNode:
         )
         staging.rename(self.data_dir)
 
+    def _install_tls(self) -> None:
+        """The server's certificate, key and CA, and the TLS-only pg_hba.conf, owned by the
+        server's user (PostgreSQL refuses a key that others can read)."""
+        pki = StackCertificates(self.config.pki_dir)
+        tls = self.home / "tls"
+        tls.mkdir(exist_ok=True)
+        give_to(self.os_user, tls, 0o700)
+        files = {
+            "server.pem": pki.server_cert.read_bytes(),
+            "server-key.pem": pki.server_key.read_bytes(),
+            "ca.pem": pki.ca.read_bytes(),
+            "pg_hba.conf": SECURE_HBA.encode(),
+        }
+        for name, content in files.items():
+            (tls / name).write_bytes(content)
+            give_to(self.os_user, tls / name, 0o600)
+
     def ensure_database(self) -> None:
         """Create the application database if it is missing."""
-        admin_url = (
-            f"postgresql://{self.config.database_user}@{self.config.host}:"
-            f"{self.config.postgres_port}/postgres"
-        )
+        admin_url = self.config.database_url_for("postgres")
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as connection:
             exists = connection.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (self.config.database,)

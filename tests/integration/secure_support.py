@@ -1,0 +1,194 @@
+"""The secured local stack for tests (`stack up --secure` on ports of its own), and fixtures.
+
+Kafka: mTLS on 19192 (controller 19193), SASL_SSL/SCRAM on 19194; PostgreSQL over TLS only on
+15532; state in <default state dir>-test-secure. Shared between concurrent test sessions
+like the plain test stack. Ports move with STREAMVIEW_TEST_SECURE_KAFKA_PORT and
+STREAMVIEW_TEST_SECURE_POSTGRES_PORT.
+
+Fixtures:
+- secure_stack (session): a SecureStack (endpoints, certificates, the admin's security).
+- secure_topic: secure_topic(grant=..., partitions=1) -> (topic, group): a topic and its .dlq
+  made by the admin, with the ACLs of adapters.kafka.acls granted to `streamview` for them
+  (all, or those `grant` keeps); topics and ACLs are removed afterwards.
+- secure_database_url: a new database on the secured PostgreSQL (verify-full URL).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from adapters.kafka.acls import Acl, needed_acls
+from adapters.kafka.security import KafkaSecurity, kafka_security
+from entrypoints.localstack import LocalStack, StackConfig, kafka_admin, shared_stack
+from entrypoints.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates
+from entrypoints.localstack.config import ENV_CACHE_DIR, ENV_KAFKA_VERSION, default_state_dir
+from entrypoints.localstack.pg_binaries import debian_bin_dir
+
+SECURE_KAFKA_PORT = 19192
+SECURE_POSTGRES_PORT = 15532
+
+
+def _report(message: str) -> None:
+    import sys
+
+    print(f"[secure test stack] {message}", file=sys.stderr)
+
+
+def secure_stack_config() -> StackConfig:
+    shared = {
+        k: v
+        for k, v in os.environ.items()
+        if k in (ENV_CACHE_DIR, ENV_KAFKA_VERSION, "XDG_CACHE_HOME")
+    }
+    xdg_only = {"XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", "")}
+    default_dir = default_state_dir(xdg_only, as_root=os.geteuid() == 0)
+    kafka_port = int(os.environ.get("STREAMVIEW_TEST_SECURE_KAFKA_PORT", SECURE_KAFKA_PORT))
+    return StackConfig.from_env(
+        env=shared,
+        state_dir=Path(f"{default_dir}-test-secure"),
+        kafka_port=kafka_port,
+        postgres_port=int(
+            os.environ.get("STREAMVIEW_TEST_SECURE_POSTGRES_PORT", SECURE_POSTGRES_PORT)
+        ),
+        topic_partitions=1,
+        secure=True,
+    )
+
+
+@dataclass(frozen=True)
+class SecureStack:
+    config: StackConfig
+
+    @property
+    def pki(self) -> StackCertificates:
+        return StackCertificates(self.config.pki_dir)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.config.kafka_bootstrap
+
+    @property
+    def admin_database_url(self) -> str:
+        return self.config.database_url
+
+    def admin(self) -> KafkaSecurity:
+        """The stack's admin principal (a super user), for producing and reading as a test."""
+        return kafka_security(
+            {
+                "kafka_security_protocol": "SSL",
+                "kafka_ssl_ca_file": str(self.pki.ca),
+                "kafka_ssl_cert_file": str(self.pki.admin_cert),
+                "kafka_ssl_key_file": str(self.pki.admin_key),
+            }
+        )
+
+    def client_settings(self, via: str) -> dict[str, Any]:
+        """Settings of StreamView as the `streamview` principal: over mTLS, SASL_SSL/SCRAM or
+        SASL_SSL/OAUTHBEARER (an unsigned token, which the stack's broker accepts)."""
+        if via == "mtls":
+            return {
+                "kafka_bootstrap": self.config.kafka_bootstrap,
+                "kafka_security_protocol": "SSL",
+                "kafka_ssl_ca_file": str(self.pki.ca),
+                "kafka_ssl_cert_file": str(self.pki.client_cert),
+                "kafka_ssl_key_file": str(self.pki.client_key),
+            }
+        if via == "oauth":
+            token = self.config.pki_dir / "oauth-token"
+            token.write_text(unsigned_token(CLIENT_PRINCIPAL) + "\n")
+            return {
+                "kafka_bootstrap": self.config.kafka_sasl_bootstrap,
+                "kafka_security_protocol": "SASL_SSL",
+                "kafka_ssl_ca_file": str(self.pki.ca),
+                "kafka_sasl_mechanism": "OAUTHBEARER",
+                "kafka_sasl_oauth_token_file": str(token),
+            }
+        assert via == "sasl", via
+        return {
+            "kafka_bootstrap": self.config.kafka_sasl_bootstrap,
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_ssl_ca_file": str(self.pki.ca),
+            "kafka_sasl_mechanism": "SCRAM-SHA-256",
+            "kafka_sasl_username": CLIENT_PRINCIPAL,
+            "kafka_sasl_password_file": str(self.config.scram_password_file),
+        }
+
+
+def unsigned_token(subject: str, seconds: int = 3600) -> str:
+    """An unsecured JWT (alg none), as Kafka's unsecured OAUTHBEARER validator takes."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    return f"{part({'alg': 'none'})}.{part({'sub': subject, 'iat': now, 'exp': now + seconds})}."
+
+
+@pytest.fixture(scope="session")
+def secure_stack() -> Iterator[SecureStack]:
+    if os.environ.get("STREAMVIEW_TEST_STACK", "local") == "containers":
+        pytest.skip("the secured stack runs locally only")
+    if debian_bin_dir() is None:
+        pytest.skip("the secured stack needs Debian's postgresql (the wheel has no OpenSSL)")
+    stack = LocalStack(secure_stack_config(), report=_report)
+    with shared_stack(stack):
+        yield SecureStack(stack.config)
+
+
+@pytest.fixture
+def secure_topic(secure_stack: SecureStack) -> Iterator[Callable[..., tuple[str, str]]]:
+    created: list[str] = []
+    granted: list[Acl] = []
+    admin = secure_stack.admin()
+    bootstrap = secure_stack.kafka_bootstrap
+
+    def make(
+        grant: Callable[[Acl], bool] = lambda acl: True, partitions: int = 1
+    ) -> tuple[str, str]:
+        topic = f"test.{uuid.uuid4().hex[:12]}"
+        group = f"sv-test-{uuid.uuid4().hex[:12]}"
+        topics = {topic: partitions, f"{topic}.dlq": partitions}
+        problems = kafka_admin.create_topics(bootstrap, topics, security=admin)
+        assert not problems, problems
+        created.extend(topics)
+        acls = [
+            acl for acl in needed_acls(CLIENT_PRINCIPAL, topic, f"{topic}.dlq", group) if grant(acl)
+        ]
+        problems = kafka_admin.create_acls(bootstrap, acls, admin)
+        assert not problems, problems
+        granted.extend(acls)
+        return topic, group
+
+    yield make
+    with contextlib.suppress(Exception):
+        kafka_admin.delete_acls(bootstrap, granted, admin)
+    if created:
+        with contextlib.suppress(Exception):
+            kafka_admin.delete_topics(bootstrap, created, security=admin)
+
+
+@pytest.fixture
+def secure_database_url(secure_stack: SecureStack) -> Iterator[str]:
+    name = f"sv_test_{uuid.uuid4().hex[:12]}"
+    admin_url = secure_stack.admin_database_url
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -1,0 +1,75 @@
+"""The grants of deploy/postgres/roles.sql are enough: migrations as streamview_owner, the
+worker as streamview_worker, the API as streamview_api, which can only read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+
+from application.ports import ListQuery, OrderFilters, Sort, SortField
+from entrypoints.container import build_container
+from entrypoints.generator import GeneratorOptions, generate
+from entrypoints.settings import Settings
+from tests.integration.worker_support import (
+    caught_up,
+    migrated,
+    produce,
+    running_worker,
+    worker_settings,
+)
+
+ROLES_SQL = Path(__file__).parents[2] / "deploy" / "postgres" / "roles.sql"
+
+
+def as_role(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=f"{role}@{host}").geturl()
+
+
+async def test_each_role_does_its_part_with_the_documented_grants(
+    stack_endpoints, database_url, new_topic, group_id
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(ROLES_SQL.read_text())
+    await migrated(as_role(database_url, "streamview_owner"))
+    bootstrap = stack_endpoints.kafka_bootstrap
+    topic = new_topic(partitions=1)
+    sent = await produce(bootstrap, topic, generate(GeneratorOptions(orders=5, seed=5)))
+
+    worker = worker_settings(bootstrap, as_role(database_url, "streamview_worker"), topic, group_id)
+    async with running_worker(worker):
+        await caught_up(database_url, group_id, topic, {0: sent})
+
+    api = build_container(
+        Settings(
+            database_url=as_role(database_url, "streamview_api"),
+            kafka_bootstrap=bootstrap,
+            topic=topic,
+            consumer_group=group_id,
+            db_pool_min=1,
+        )
+    )
+    pool = api.postgres_pool()
+    await pool.open(wait=True)
+    try:
+        order = await api.get_order()("ord-0000001")
+        page = await api.view_store().list_orders(
+            ListQuery(OrderFilters(), Sort(SortField.ORDER_ID, descending=False), limit=10)
+        )
+        lag = await api.group_report_lag()()
+    finally:
+        await pool.close()
+        await api.kafka_end_offsets().close()
+
+    assert order is not None
+    assert len(page) == 5
+    assert lag.total_lag == 0
+    async with await psycopg.AsyncConnection.connect(
+        as_role(database_url, "streamview_api")
+    ) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            await conn.execute("DELETE FROM orders_view")
