@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Controller, Litestar
 from litestar.plugins import InitPlugin
@@ -16,7 +14,8 @@ from adapters.http import HttpMetrics, UseCases, create_app
 from adapters.http.app import Lifespan
 from adapters.http.rebuilds import rebuild_controller
 from adapters.tracing.http import tracing_plugins
-from entrypoints.container import Container, build_container, check_api_configuration
+from entrypoints.bootstrap import build_container, check_api_configuration
+from entrypoints.container import Container
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
 
@@ -84,7 +83,6 @@ def _resources(container: Container) -> Lifespan:
     @asynccontextmanager
     async def resources(_: Litestar) -> AsyncIterator[None]:
         postgres = container.config.backend() == "postgres"
-        await _maybe_await(container.init_resources())
         if postgres:
             # Not waiting: the API starts while the database is away, and /health/ready says
             # so until it answers. The worker (`run`) opens its own pool.
@@ -95,13 +93,6 @@ def _resources(container: Container) -> Lifespan:
             if postgres:
                 await container.api_pool().close()
                 await container.postgres_pool().close()  # the worker's, if `run` opened it
-                await container.kafka_end_offsets().close()  # only connected if /lags was asked
-            await _maybe_await(container.shutdown_resources())
+                await container.end_offsets().close()  # only connected if /lags was asked
 
     return resources
-
-
-async def _maybe_await(result: Any) -> None:
-    # dependency-injector returns an awaitable only when some resource is async.
-    if inspect.isawaitable(result):
-        await result

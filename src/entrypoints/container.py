@@ -1,4 +1,8 @@
-"""The composition root: the one place that knows which adapter implements which port."""
+"""The production wiring: which adapter implements which port, and each use case once.
+
+`entrypoints.bootstrap` builds it from the settings (and swaps the in-memory adapters in for
+STREAMVIEW_BACKEND=memory: `entrypoints.memory_backend`).
+"""
 
 from __future__ import annotations
 
@@ -17,14 +21,7 @@ from adapters.kafka.replay import open_replay
 from adapters.kafka.security import kafka_security
 from adapters.kafka.source import KafkaRecordSource
 from adapters.kafka.topic_facts import KafkaTopicInspector
-from adapters.memory.outside import (
-    FixedStatus,
-    MemoryConsumerStates,
-    MemoryDeadLetters,
-    MemoryMetrics,
-    NullSpans,
-)
-from adapters.memory.views import MemoryViewStore
+from adapters.memory.outside import NullSpans
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.consumer_states import PostgresConsumerStates
 from adapters.postgres.pool import make_pool
@@ -33,18 +30,21 @@ from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans, tracer_provider_from_env
+from application.consuming import ConsumeSettings
 from application.cursors import CursorCodec
 from application.ops import ConsumerProbe, ReportLag
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
+from application.rebuild_ports import BulkReplay
 from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
 from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild_runner import RebuildSettings, RunRebuild
 from application.rebuild_worker import LiveGate, WatchRebuilds
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
-from entrypoints.api_secrets import missing_message, variable, with_dev_secrets
-from entrypoints.replay_process import ReplayInChildProcess
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.api_secrets import missing_message, variable
+from entrypoints.settings import SettingsError
+from entrypoints.worker import Worker
+from entrypoints.worker_guards import WorkerGuards
 
 
 def _cursor_codec(secret: str | None) -> CursorCodec:
@@ -69,6 +69,11 @@ def _ops_policy(
         raise SettingsError(f"invalid {variable('ops_jwt_public_key_file')}: {error}") from None
 
 
+def _same(adapter: object) -> object:
+    """A port that production serves with an adapter provided under its own name too."""
+    return adapter
+
+
 def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
     return NullSpans() if provider is None else OtelSpans(provider)
 
@@ -76,16 +81,9 @@ def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
-    # --- in-memory adapters (STREAMVIEW_BACKEND=memory, and unit tests) -------------------
-    memory_store = providers.Singleton(MemoryViewStore)
-    memory_dead_letters = providers.Singleton(MemoryDeadLetters)
-    memory_metrics = providers.Singleton(MemoryMetrics)
-    memory_status = providers.Singleton(FixedStatus)
-    memory_consumer_states = providers.Singleton(MemoryConsumerStates)
-
-    # --- Postgres adapters (issue 4) ------------------------------------------------------
-    # Created closed: whoever runs (app lifespan, worker) does `await pool.open(wait=True)`
-    # first and `await pool.close()` at exit.
+    # --- PostgreSQL ----------------------------------------------------------------------
+    # Created closed: whoever runs (app lifespan, worker) does `await pool.open(...)` first
+    # and `await pool.close()` at exit.
     postgres_pool = providers.Singleton(
         make_pool,
         config.database_url,
@@ -93,8 +91,6 @@ class Container(containers.DeclarativeContainer):
         config.db_pool_max,
         config.db_pool_timeout_ms,
     )
-    postgres_store = providers.Singleton(PostgresViewStore, postgres_pool)
-    postgres_consumer_states = providers.Singleton(PostgresConsumerStates, postgres_pool)
     # The API's own pool: the server cancels its statements past the API's statement timeout
     # (a 503 to the client); the worker's and a rebuild's long transactions are not bounded.
     # Under `streamview run` both pools exist, each sized by STREAMVIEW_DB_POOL_MIN/MAX.
@@ -107,44 +103,37 @@ class Container(containers.DeclarativeContainer):
         statement_timeout_ms=config.api_statement_timeout_ms,
         name="streamview-api",
     )
-    api_store = providers.Singleton(PostgresViewStore, api_pool)
-    api_consumer_states = providers.Singleton(PostgresConsumerStates, api_pool)
-    postgres_probe = providers.Singleton(PostgresProbe, api_pool)
-    schema_probe = providers.Singleton(SchemaProbe, api_pool)
 
-    # --- Kafka adapters (issue 5) ---------------------------------------------------------
-    prometheus_metrics = providers.Singleton(PrometheusMetrics)  # also counts lost dead letters
+    # --- Kafka ---------------------------------------------------------------------------
     # No I/O until first used (the API process never opens a producer); `close()` at exit.
-    # Singletons, not async Resources: those would turn every dependent provider async.
     # Every Kafka client is built with these (TLS, SASL): one checked set for all of them.
     kafka_security = providers.Singleton(kafka_security, config)
-    kafka_dead_letters = providers.Singleton(
+    kafka_names = providers.Factory(Names, config.topic, config.dlq_topic, config.consumer_group)
+
+    # --- observability -------------------------------------------------------------------
+    prometheus_metrics = providers.Singleton(PrometheusMetrics)  # also counts lost dead letters
+    # Configured by the OTEL_* variables only; None (and NullSpans) unless an exporter is set.
+    tracer_provider = providers.Singleton(tracer_provider_from_env)
+    spans = providers.Singleton(_spans, tracer_provider)
+
+    # --- write side: the ports the worker projects through -------------------------------
+    view_store = providers.Singleton(PostgresViewStore, postgres_pool)
+    dead_letters = providers.Singleton(
         KafkaDeadLetters,
         config.kafka_bootstrap,
         config.dlq_topic,
         lost=providers.Callable(lambda metrics: metrics.dead_letter_lost, prometheus_metrics),
         security=kafka_security,
     )
-    kafka_end_offsets = providers.Singleton(
+    metrics = providers.Singleton(_same, prometheus_metrics)
+    end_offsets = providers.Singleton(
         KafkaEndOffsets, config.kafka_bootstrap, security=kafka_security
-    )
-    kafka_probe = providers.Singleton(
-        KafkaProbe,
-        kafka_end_offsets,
-        config.topic,
-        explain=providers.Callable(
-            functools.partial,
-            connection_problem,
-            config.kafka_bootstrap,
-            kafka_security,
-            timeout_seconds=1.0,  # within the readiness probe's own limit
-        ),
     )
     # Guard rails on the topic: checked at the worker's start and in every lag report.
     topic_problems = providers.Singleton(TopicProblems, metric=prometheus_metrics)
     guard_topic = providers.Singleton(
         GuardTopic,
-        providers.Singleton(KafkaTopicInspector, kafka_end_offsets),
+        providers.Singleton(KafkaTopicInspector, end_offsets),
         topic_problems,
         providers.Factory(
             GuardSettings,
@@ -153,65 +142,9 @@ class Container(containers.DeclarativeContainer):
             min_retention_ms=config.topic_min_retention_ms,
         ),
     )
-    kafka_names = providers.Factory(Names, config.topic, config.dlq_topic, config.consumer_group)
-    # One per worker start: entrypoints.worker starts and stops it.
-    kafka_source = providers.Factory(
-        KafkaRecordSource.create,
-        bootstrap=config.kafka_bootstrap,
-        topic=config.topic,
-        group_id=config.consumer_group,
-        max_records=config.batch_max_records,
-        security=kafka_security,
-        on_records_lost=providers.Callable(
-            functools.partial, topic_problems.provided.records_lost, config.topic
-        ),
-    )
-    # REBUILDING while a rebuild holds the live worker (issue 8), FAILED while Kafka denies
-    # it an ACL.
-    worker_status = providers.Singleton(GuardedStatus, topic_problems)
-
-    # --- observability (issue 7) ----------------------------------------------------------
-    # Configured by the OTEL_* variables only; None (and NullSpans) unless an exporter is set.
-    tracer_provider = providers.Singleton(tracer_provider_from_env)
-    spans = providers.Singleton(_spans, tracer_provider)
-    # What `/health/ready` asks; the Postgres and Kafka adapters add their probes to `postgres`.
-    # Kafka's explanations quote addresses and client errors: logged, not shown.
-    kafka_readiness = providers.Singleton(RedactedProbe, kafka_probe)
-    readiness_probes = providers.Selector(
-        config.backend,
-        memory=providers.List(),
-        postgres=providers.List(postgres_probe, schema_probe, kafka_readiness),
-    )
-    # With a worker in the process (`streamview run`): its state too (see with_worker_probe).
-    consumer_probe = providers.Singleton(ConsumerProbe, worker_status)
-
-    # --- ports ----------------------------------------------------------------------------
-    view_store = providers.Selector(config.backend, memory=memory_store, postgres=postgres_store)
-    order_reader = providers.Selector(config.backend, memory=memory_store, postgres=api_store)
-    dead_letters = providers.Selector(
-        config.backend, memory=memory_dead_letters, postgres=kafka_dead_letters
-    )
-    metrics = providers.Selector(config.backend, memory=memory_metrics, postgres=prometheus_metrics)
-    consumer_status = providers.Selector(
-        config.backend, memory=memory_status, postgres=worker_status
-    )
-    consumer_states = providers.Selector(
-        config.backend, memory=memory_consumer_states, postgres=postgres_consumer_states
-    )
-    end_offsets = providers.Selector(  # the demo overrides it with its MemoryTopic
-        config.backend, memory=providers.Dependency(), postgres=kafka_end_offsets
-    )
-
-    # --- use cases ------------------------------------------------------------------------
-    cursor_codec = providers.Singleton(_cursor_codec, config.cursor_secret)
-    ops_policy = providers.Singleton(
-        _ops_policy,
-        config.ops_jwt_secret,
-        config.ops_jwt_public_key_file,
-        config.ops_jwt_issuer,
-        config.ops_jwt_audience,
-        config.ops_jwt_max_lifetime_s,
-    )
+    # REBUILDING while a rebuild holds the live worker, FAILED while Kafka denies it an ACL.
+    consumer_status = providers.Singleton(GuardedStatus, topic_problems)
+    consumer_states = providers.Singleton(PostgresConsumerStates, postgres_pool)
     project_batch = providers.Factory(
         ProjectBatch,
         store=view_store,
@@ -221,8 +154,24 @@ class Container(containers.DeclarativeContainer):
         consumer_group=config.consumer_group,
         default_tax_rate=config.default_tax_rate,
     )
+
+    # --- read side: the API's pool ------------------------------------------------------
+    api_store = providers.Singleton(PostgresViewStore, api_pool)
+    order_reader = providers.Singleton(_same, api_store)
+    api_consumer_states = providers.Singleton(PostgresConsumerStates, api_pool)
+    cursor_codec = providers.Singleton(_cursor_codec, config.cursor_secret)
     get_order = providers.Factory(GetOrder, reader=order_reader)
     list_orders = providers.Factory(ListOrders, reader=order_reader, cursors=cursor_codec)
+
+    # --- ops: lag, readiness, the ops tokens ----------------------------------------------
+    ops_policy = providers.Singleton(
+        _ops_policy,
+        config.ops_jwt_secret,
+        config.ops_jwt_public_key_file,
+        config.ops_jwt_issuer,
+        config.ops_jwt_audience,
+        config.ops_jwt_max_lifetime_s,
+    )
     report_lag = providers.Factory(
         ReportLag,
         store=view_store,
@@ -230,24 +179,40 @@ class Container(containers.DeclarativeContainer):
         status=consumer_status,
         consumer_group=config.consumer_group,
         topic=config.topic,
-        guard=providers.Selector(
-            config.backend, memory=providers.Object(None), postgres=guard_topic
-        ),
+        guard=guard_topic,
     )
     # For a process without a worker of its own (`streamview serve`): the group's state as
     # its workers report it, stale after three lag refreshes (15 s at least).
     group_report_lag = providers.Factory(
         report_lag,
-        store=providers.Selector(config.backend, memory=memory_store, postgres=api_store),
-        members=providers.Selector(
-            config.backend, memory=memory_consumer_states, postgres=api_consumer_states
-        ),
+        store=api_store,
+        members=api_consumer_states,
         stale_after_seconds=providers.Callable(
             lambda refresh_ms: max(15.0, 3 * refresh_ms / 1000), config.lag_refresh_ms
         ),
     )
+    kafka_probe = providers.Singleton(
+        KafkaProbe,
+        end_offsets,
+        config.topic,
+        explain=providers.Callable(
+            functools.partial,
+            connection_problem,
+            config.kafka_bootstrap,
+            kafka_security,
+            timeout_seconds=1.0,  # within the readiness probe's own limit
+        ),
+    )
+    # What `/health/ready` asks. Kafka's explanations quote addresses and client errors:
+    # logged, not shown.
+    postgres_probe = providers.Singleton(PostgresProbe, api_pool)
+    schema_probe = providers.Singleton(SchemaProbe, api_pool)
+    kafka_readiness = providers.Singleton(RedactedProbe, kafka_probe)
+    readiness_probes = providers.List(postgres_probe, schema_probe, kafka_readiness)
+    # With a worker in the process (`streamview run`): its state too (see with_worker_probe).
+    consumer_probe = providers.Singleton(ConsumerProbe, consumer_status)
 
-    # --- view rebuilds (issue 8): requested by the API/CLI, run by the worker process ----
+    # --- view rebuilds: requested by the API/CLI, run by the worker process --------------
     rebuild_log = providers.Singleton(PostgresRebuildLog, postgres_pool)
     # Requests (API, `streamview rebuild`) go through the API's pool; the worker's runs do not.
     api_rebuild_log = providers.Singleton(PostgresRebuildLog, api_pool)
@@ -257,19 +222,19 @@ class Container(containers.DeclarativeContainer):
     get_rebuild = providers.Factory(GetRebuild, log=api_rebuild_log)
     cancel_rebuild = providers.Factory(CancelRebuild, log=api_rebuild_log)
     # The worker's projection goes through the gate, so that a rebuild can pause it.
-    live_gate = providers.Singleton(LiveGate, project=project_batch, status=worker_status)
+    live_gate = providers.Singleton(LiveGate, project=project_batch, status=consumer_status)
     replay_group = providers.Callable("{}#rebuild".format, config.consumer_group)
-    # A replay publishes no dead letter (the live worker did) and counts no live metric.
-    discard_dead_letters = providers.Singleton(DiscardDeadLetters)
-    discard_metrics = providers.Singleton(DiscardMetrics)
+    # A replay publishes no dead letter (the live worker did) and counts no live metric;
+    # in-place rebuilds replay into the live tables with it.
+    replay_projection = providers.Factory(
+        project_batch,
+        dead_letters=providers.Singleton(DiscardDeadLetters),
+        metrics=providers.Singleton(DiscardMetrics),
+    )
     shadow_projection = providers.Factory(
-        ProjectBatch,
+        replay_projection,
         store=providers.Singleton(PostgresViewStore, postgres_pool, SHADOW),
-        dead_letters=discard_dead_letters,
-        metrics=discard_metrics,
-        spans=spans,
         consumer_group=replay_group,
-        default_tax_rate=config.default_tax_rate,
     )
     open_topic_replay = providers.Callable(
         functools.partial,
@@ -278,6 +243,9 @@ class Container(containers.DeclarativeContainer):
         config.topic,
         security=kafka_security,
     )
+    # The long first replay runs in a child process, off the API's and worker's loop
+    # (entrypoints.replay_process; provided by entrypoints.bootstrap, which that child uses).
+    bulk_replay: providers.Dependency[BulkReplay] = providers.Dependency()
     run_rebuild = providers.Factory(
         RunRebuild,
         log=rebuild_log,
@@ -286,50 +254,67 @@ class Container(containers.DeclarativeContainer):
         ),
         open_replay=open_topic_replay,
         project_shadow=shadow_projection,
-        project_live=providers.Factory(  # in-place rebuilds replay into the live tables
-            ProjectBatch,
-            store=postgres_store,
-            dead_letters=discard_dead_letters,
-            metrics=discard_metrics,
-            spans=spans,
-            consumer_group=config.consumer_group,
-            default_tax_rate=config.default_tax_rate,
-        ),
-        live_store=postgres_store,
+        project_live=replay_projection,
+        live_store=view_store,
         live_worker=live_gate,
         settings=providers.Factory(RebuildSettings, config.consumer_group, config.topic),
-        # The long first replay runs in a child process, off the API's and worker's loop.
-        bulk_replay=providers.Factory(ReplayInChildProcess, settings=config),
+        bulk_replay=bulk_replay,
     )
     watch_rebuilds = providers.Factory(WatchRebuilds, log=rebuild_log, run=run_rebuild)
 
+    # --- the worker: the consume loop and what it needs around it -------------------------
+    worker = providers.Factory(
+        Worker,
+        settings=providers.Factory(
+            ConsumeSettings,
+            consumer_group=config.consumer_group,
+            topic=config.topic,
+            batch_max_records=config.batch_max_records,
+            batch_max_wait_ms=config.batch_max_wait_ms,
+            retry_max_seconds=providers.Callable(lambda ms: ms / 1000, config.retry_backoff_max_ms),
+        ),
+        database_url=config.database_url,
+        pool=postgres_pool,
+        # One source per worker start: the worker starts and stops it.
+        new_source=providers.Factory(
+            KafkaRecordSource.create,
+            bootstrap=config.kafka_bootstrap,
+            topic=config.topic,
+            group_id=config.consumer_group,
+            max_records=config.batch_max_records,
+            security=kafka_security,
+            on_records_lost=providers.Callable(
+                functools.partial, topic_problems.provided.records_lost, config.topic
+            ),
+        ).provider,
+        project=live_gate,
+        store=view_store,
+        status=consumer_status,
+        spans=spans,
+        watch_rebuilds=watch_rebuilds,
+        report_lag=report_lag,
+        metrics=prometheus_metrics,
+        consumer_states=consumer_states,
+        guards=providers.Factory(
+            WorkerGuards,
+            config.kafka_bootstrap,
+            kafka_security,
+            kafka_names,
+            view_store,
+            guard_topic,
+            topic_problems,
+        ),
+        dead_letters=dead_letters,
+        end_offsets=end_offsets,
+        lag_refresh_seconds=providers.Callable(lambda ms: ms / 1000, config.lag_refresh_ms),
+    )
 
-def with_worker_probe(container: Container) -> Container:
-    """/health/ready of a process that runs its own worker also says whether it failed."""
-    if container.config.backend() == "postgres":
-        c = container
-        c.readiness_probes.override(
-            providers.List(c.postgres_probe, c.schema_probe, c.kafka_readiness, c.consumer_probe)
-        )
-    return container
 
+def __getattr__(name: str) -> object:
+    """The bootstrap functions' former import path (`from entrypoints.container import
+    build_container`), kept for code written before `entrypoints.bootstrap`."""
+    if name in {"build_container", "with_worker_probe", "check_api_configuration"}:
+        from entrypoints import bootstrap
 
-def build_container(settings: Settings | None = None) -> Container:
-    """In development mode the built-in secrets stand in for those not configured."""
-    container = Container()
-    container.config.from_dict(with_dev_secrets(settings or Settings.from_env()).as_dict())
-    return container
-
-
-def check_api_configuration(container: Container) -> None:
-    """Build what the API needs from its secrets now (SettingsError naming the variable), so
-    that a missing secret or a bad key file stops the start, not the first request."""
-    config, missing = container.config, []
-    if config.ops_jwt_secret() is None and not config.ops_jwt_public_key_file():
-        missing.append(f"{variable('ops_jwt_secret')} (or {variable('ops_jwt_public_key_file')})")
-    if config.cursor_secret() is None:
-        missing.append(variable("cursor_secret"))
-    if missing:
-        raise SettingsError(missing_message(missing))
-    container.ops_policy()
-    container.cursor_codec()
+        return getattr(bootstrap, name)
+    raise AttributeError(name)

@@ -5,8 +5,9 @@ the live worker and, under `streamview run`, from the API: reads would queue for
 a child process (lower scheduling priority: `nice`) it takes what CPU is left; the parent
 keeps the rest of the rebuild (catch-up, pause, swap), which replays little.
 
-The child builds its own container from the same settings and uses the same providers as the
-in-process replay: the shadow tables' projection and the topic replay.
+The child builds its own container (entrypoints.container) from the same settings and uses
+the same providers as the in-process replay: the shadow tables' projection and the topic
+replay.
 """
 
 from __future__ import annotations
@@ -96,13 +97,14 @@ async def _replay(
 ) -> None:
     from application.rebuilding import Rebuild, RebuildMode
     from application.replaying import RebuildRun, Replayer
-    from entrypoints.container import build_container
+    from entrypoints.container import Container
     from entrypoints.logging import configure_logging
     from entrypoints.settings import Settings
 
-    values = Settings(**settings)
+    values = Settings(**settings)  # the parent's, development secrets included
     configure_logging(values.log_format, values.log_level)
-    container = build_container(values)
+    container = Container()
+    container.config.from_dict(values.as_dict())
     pool = container.postgres_pool()
     await pool.open(wait=True)
     try:

@@ -72,7 +72,7 @@ def check_api_settings(settings: Settings) -> None:
     """Exit 2 with a message naming the variable when the API could not start with these
     settings (a secret missing or too short, a key file unusable): before serving, not at the
     first request, and without a traceback."""
-    from entrypoints.container import build_container, check_api_configuration
+    from entrypoints.bootstrap import build_container, check_api_configuration
     from entrypoints.settings import SettingsError
 
     try:

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import psycopg
 from loguru import logger
+from psycopg_pool import AsyncConnectionPool
 
+from adapters.kafka.dead_letters import KafkaDeadLetters
+from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.records import is_transient as kafka_is_transient
 from adapters.kafka.source import KafkaRecordSource
-from adapters.metrics.server import metrics_served
+from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.migrations import SchemaError, check_schema
-from application.consuming import ConsumeSettings, ConsumeTopic
-from application.ports import ConsumerState
-from application.rebuild_worker import LiveViewsRewritten
-from entrypoints.container import Container
-from entrypoints.worker_guards import outage_or_denial, start_refusal
+from application.consuming import ConsumeSettings, ConsumeTopic, Project, WorkerStatus
+from application.ops import ReportLag
+from application.ports import BatchSpans, ConsumerState, ConsumerStates, ViewStore
+from application.rebuild_worker import LiveViewsRewritten, WatchRebuilds
+from entrypoints.worker_guards import WorkerGuards
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
 # A batch still in flight this long after SIGTERM is abandoned: its transaction rolls back.
@@ -38,24 +39,9 @@ RESTART_MAX_DELAY_SECONDS = 60.0
 REPORT_STATE_SECONDS = 5.0
 
 
-async def consume(container: Container) -> int:
-    """`streamview consume`: the worker alone, its metrics on a port of their own."""
-    stopping = asyncio.Event()
-    on_stop_signal(stopping.set)
-    config = container.config
-    metrics = await maybe_await(container.prometheus_metrics())
-    await maybe_await(container.init_resources())
-    try:
-        with metrics_served(metrics.registry, config.http_host(), config.metrics_port()) as port:
-            logger.info("metrics at http://{}:{}/metrics", config.http_host(), port)
-            return await Worker(container).run(stopping)
-    finally:
-        await (await maybe_await(container.postgres_pool())).close()
-        await maybe_await(container.shutdown_resources())
-
-
 async def run_restarting(
-    container: Container,
+    new_worker: Callable[[], Worker],
+    status: WorkerStatus,
     stopping: asyncio.Event,
     first_delay: float = RESTART_FIRST_DELAY_SECONDS,
     max_delay: float = RESTART_MAX_DELAY_SECONDS,
@@ -64,12 +50,11 @@ async def run_restarting(
     doubles up to `max_delay` (back to `first_delay` once a run lasted `max_delay`), so the
     API of the same process goes on serving reads. Meanwhile the consumer's state is FAILED,
     in /lags and in /health/ready. A schema this build does not know still ends the process."""
-    status = await maybe_await(container.consumer_status())
     delay = first_delay
     while True:
         started = time.monotonic()
         try:
-            code = await Worker(container).run(stopping)
+            code = await new_worker().run(stopping)
         except Exception:  # before the consume loop: it logs and returns EXIT_FAILED itself
             logger.exception("worker failed")
             code = EXIT_FAILED
@@ -90,11 +75,6 @@ def on_stop_signal(callback: Callable[[], None]) -> None:
         loop.add_signal_handler(sig, callback)
 
 
-async def maybe_await(result: Any) -> Any:
-    # dependency-injector returns an awaitable when the provider depends on an async resource.
-    return await result if inspect.isawaitable(result) else result
-
-
 def is_outage(error: Exception) -> bool:
     """Failures to wait out: the broker or the database is unreachable or busy (or an in-place
     rebuild rewrote the positions: waiting means seeking to them again, too)."""
@@ -109,26 +89,45 @@ def member_id() -> str:
 
 
 class Worker:
-    def __init__(self, container: Container) -> None:
-        self._container = container
-        config = container.config
+    """The consume loop with what it needs around it: the schema check, the start checks,
+    the lag refresh, the rebuild watcher and a clean stop."""
+
+    def __init__(
+        self,
+        *,
+        settings: ConsumeSettings,
+        database_url: str,
+        pool: AsyncConnectionPool,
+        new_source: Callable[[], KafkaRecordSource],
+        project: Project,
+        store: ViewStore,
+        status: WorkerStatus,
+        spans: BatchSpans,
+        watch_rebuilds: WatchRebuilds,
+        report_lag: ReportLag,
+        metrics: PrometheusMetrics,
+        consumer_states: ConsumerStates,
+        guards: WorkerGuards,
+        dead_letters: KafkaDeadLetters,
+        end_offsets: KafkaEndOffsets,
+        lag_refresh_seconds: float,
+    ) -> None:
+        self._settings, self._database_url, self._pool = settings, database_url, pool
+        self._new_source, self._project, self._store = new_source, project, store
+        self._status, self._spans, self._watch_rebuilds = status, spans, watch_rebuilds
+        self._report_lag, self._metrics, self._states = report_lag, metrics, consumer_states
+        self._guards, self._dead_letters, self._end_offsets = guards, dead_letters, end_offsets
+        self._lag_refresh_seconds = lag_refresh_seconds
         # A missing ACL is waited for like an outage (and reported by name).
-        self._is_outage = outage_or_denial(container, is_outage)
-        self._settings = ConsumeSettings(
-            consumer_group=config.consumer_group(),
-            topic=config.topic(),
-            batch_max_records=config.batch_max_records(),
-            batch_max_wait_ms=config.batch_max_wait_ms(),
-            retry_max_seconds=config.retry_backoff_max_ms() / 1000,
-        )
+        self._is_outage = guards.outage_or_denial(is_outage)
 
     async def run(self, stopping: asyncio.Event) -> int:
-        """Consume until `stopping` is set; the caller owns the container's resources."""
+        """Consume until `stopping` is set; the caller closes the pool."""
         try:
             await self._check_schema(stopping)
             # Opening twice is harmless: under `streamview run` the API may have opened it.
-            await (await maybe_await(self._container.postgres_pool())).open(wait=True)
-            refusal = await start_refusal(self._container)
+            await self._pool.open(wait=True)
+            refusal = await self._guards.start_refusal()
             if refusal is not None:
                 return await self._refuse(refusal)
             source = await self._started_source(stopping)
@@ -144,24 +143,23 @@ class Worker:
             lag.cancel()
             await self._report_state()  # STOPPED or FAILED, for /lags of API-only processes
             await source.stop()  # leaves the group: its partitions move on at once
-            await (await maybe_await(self._container.kafka_dead_letters())).close()
+            await self._dead_letters.close()
             # Shared with the API of `streamview run`, which reconnects it if asked again.
-            await (await maybe_await(self._container.kafka_end_offsets())).close()
+            await self._end_offsets.close()
             logger.info("worker stopped")
 
     async def _consume(self, source: KafkaRecordSource, stopping: asyncio.Event) -> int:
-        c = self._container
         loop = ConsumeTopic(
             source,
-            await maybe_await(c.live_gate()),  # the projection, which a rebuild can pause
-            await maybe_await(c.view_store()),
-            await maybe_await(c.consumer_status()),
+            self._project,  # through the gate a rebuild can pause
+            self._store,
+            self._status,
             self._settings,
             self._is_outage,
-            spans=await maybe_await(c.spans()),
+            spans=self._spans,
         )
         consuming = asyncio.create_task(loop.run(stopping))
-        rebuilds = asyncio.create_task((await maybe_await(c.watch_rebuilds()))(stopping))
+        rebuilds = asyncio.create_task(self._watch_rebuilds(stopping))
         stop_requested = asyncio.create_task(stopping.wait())
         await asyncio.wait([consuming, stop_requested], return_when=asyncio.FIRST_COMPLETED)
         stop_requested.cancel()
@@ -183,17 +181,16 @@ class Worker:
 
     async def _refuse(self, reason: str) -> int:
         logger.error("{}", reason)
-        (await maybe_await(self._container.consumer_status())).state = ConsumerState.FAILED
+        self._status.state = ConsumerState.FAILED
         await self._report_state()
-        await (await maybe_await(self._container.kafka_end_offsets())).close()  # the checks'
+        await self._end_offsets.close()  # the checks'
         return EXIT_FAILED
 
     async def _check_schema(self, stopping: asyncio.Event) -> None:
         """Refuse to consume into a schema this build does not know; wait for the database."""
         async for attempt in _attempts(stopping):
             try:
-                url = self._container.config.database_url()
-                async with await psycopg.AsyncConnection.connect(url) as conn:
+                async with await psycopg.AsyncConnection.connect(self._database_url) as conn:
                     await check_schema(conn)
                 return
             except psycopg.OperationalError as error:
@@ -201,7 +198,7 @@ class Worker:
 
     async def _started_source(self, stopping: asyncio.Event) -> KafkaRecordSource | None:
         async for attempt in _attempts(stopping):
-            source: KafkaRecordSource = await maybe_await(self._container.kafka_source())
+            source = self._new_source()
             try:
                 await source.start()
                 return source
@@ -215,11 +212,9 @@ class Worker:
     async def _refresh_lag(self) -> None:
         """Keep `kafka_consumer_lag` current, also while no record arrives; with it the state
         and the stash gauge (batches add their deltas to the count read here)."""
-        report_lag = await maybe_await(self._container.report_lag())
-        metrics = await maybe_await(self._container.prometheus_metrics())
-        store = await maybe_await(self._container.view_store())
-        metrics.follow_state(await maybe_await(self._container.consumer_status()))
-        every = self._container.config.lag_refresh_ms() / 1000
+        report_lag, metrics, store = self._report_lag, self._metrics, self._store
+        metrics.follow_state(self._status)
+        every = self._lag_refresh_seconds
         while True:
             try:
                 report = await report_lag()
@@ -233,8 +228,7 @@ class Worker:
     async def _report_state(self) -> None:
         """Record this worker's state where API-only processes read it (best effort: with the
         database away, readers see the report age and call the group STOPPED)."""
-        states = await maybe_await(self._container.consumer_states())
-        status = await maybe_await(self._container.consumer_status())
+        states, status = self._states, self._status
         try:
             async with asyncio.timeout(REPORT_STATE_SECONDS):
                 await states.report(

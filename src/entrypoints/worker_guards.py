@@ -16,48 +16,58 @@ from collections.abc import Callable
 
 from loguru import logger
 
-from adapters.kafka.access import connection_problem, denial
-from application.topic_guard import Severity, refusals
-from entrypoints.container import Container
+from adapters.kafka.access import Names, connection_problem, denial
+from adapters.kafka.security import KafkaSecurity
+from application.ports import ViewStore
+from application.topic_guard import GuardTopic, Severity, TopicProblems, refusals
 
 
-async def start_refusal(container: Container) -> str | None:
-    bootstrap, security = container.config.kafka_bootstrap(), container.kafka_security()
-    logger.info("kafka at {}: {}", bootstrap, security.describe())  # no secret in it
-    problem = await connection_problem(bootstrap, security)
-    if problem is not None:
-        return f"cannot use Kafka: {problem}"
-    config = container.config
-    store = container.view_store()
-    try:
-        positions = await store.positions(config.consumer_group(), config.topic())
-        problems = await container.guard_topic().check(positions)
-    except PermissionError as error:
-        container.topic_problems().not_checked(str(error))
-        logger.error("{}", error)
-        return None  # the topic could not be checked; consuming may still work
-    except Exception as error:  # the broker is away: the lag refresh checks again later
-        logger.warning("topic not checked at start: {!r}", error)
-        return None
-    for problem in problems:
-        log = logger.error if problem.severity == Severity.ERROR else logger.warning
-        log("topic guard: {}", problem.message)
-    refused = refusals(problems)
-    return refused[0].message if refused else None
+class WorkerGuards:
+    def __init__(
+        self,
+        bootstrap: str,
+        security: KafkaSecurity,
+        names: Names,
+        store: ViewStore,
+        guard: GuardTopic,
+        problems: TopicProblems,
+    ) -> None:
+        self._bootstrap, self._security, self._names = bootstrap, security, names
+        self._store, self._guard, self._problems = store, guard, problems
 
+    async def start_refusal(self) -> str | None:
+        bootstrap, security = self._bootstrap, self._security
+        logger.info("kafka at {}: {}", bootstrap, security.describe())  # no secret in it
+        problem = await connection_problem(bootstrap, security)
+        if problem is not None:
+            return f"cannot use Kafka: {problem}"
+        try:
+            positions = await self._store.positions(self._names.group, self._names.topic)
+            problems = await self._guard.check(positions)
+        except PermissionError as error:
+            self._problems.not_checked(str(error))
+            logger.error("{}", error)
+            return None  # the topic could not be checked; consuming may still work
+        except Exception as error:  # the broker is away: the lag refresh checks again later
+            logger.warning("topic not checked at start: {!r}", error)
+            return None
+        for found in problems:
+            log = logger.error if found.severity == Severity.ERROR else logger.warning
+            log("topic guard: {}", found.message)
+        refused = refusals(problems)
+        return refused[0].message if refused else None
 
-def outage_or_denial(
-    container: Container, is_outage: Callable[[Exception], bool]
-) -> Callable[[Exception], bool]:
-    names = container.kafka_names()
-    problems = container.topic_problems()
+    def outage_or_denial(
+        self, is_outage: Callable[[Exception], bool]
+    ) -> Callable[[Exception], bool]:
+        names, problems = self._names, self._problems
 
-    def wait_for_it(error: Exception) -> bool:
-        message = denial(error, names)
-        if message is None:
-            return is_outage(error)
-        problems.denied(message)
-        logger.error("{}", message)
-        return True
+        def wait_for_it(error: Exception) -> bool:
+            message = denial(error, names)
+            if message is None:
+                return is_outage(error)
+            problems.denied(message)
+            logger.error("{}", message)
+            return True
 
-    return wait_for_it
+        return wait_for_it

@@ -18,7 +18,8 @@ from adapters.postgres.tables import ViewTables
 from application.cursors import Cursor, parse_sort, sort_value
 from application.ports import Keyset, ListQuery, OrderFilters, Sort
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.contracts.http_listing import ListingSuite, client_without_lifespan
 from tests.integration.postgres_support import migrate_database
@@ -152,7 +153,7 @@ async def test_a_page_at_cursor_depth_10000_reads_no_more_than_page_1(hundred_th
         client_without_lifespan(create_app_from_container(container)) as client,
         await psycopg.AsyncConnection.connect(hundred_thousand_orders, autocommit=True) as conn,
     ):
-        reader = RecordingReader(container.postgres_store())
+        reader = RecordingReader(container.view_store())
         container.order_reader.override(providers.Object(reader))
         codec = container.cursor_codec()
         for text in SORTS:

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.api_secrets import DEV_SECRETS
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.localstack.postgres import PostgresNode
 from entrypoints.settings import Settings
 from tests.integration.postgres_support import crash, migrate_database

@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.contracts.http_listing import client_without_lifespan
 from tests.integration.postgres_support import migrate_database

@@ -30,10 +30,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapters.postgres.migrations import migrate
 from domain.records import DlqReason, RawRecord
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
-from entrypoints.worker import Worker
 from tests.integration.worker_support import eventually
 from tests.support.events import item_added, order_created, record, status_changed
 
@@ -159,7 +159,7 @@ async def running(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 
     @contextlib.asynccontextmanager
     async def worker_running(_: Any) -> AsyncIterator[None]:
-        worker = asyncio.create_task(Worker(container).run(stopping))
+        worker = asyncio.create_task(container.worker().run(stopping))
         try:
             yield
         finally:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
 from tests.contracts.http_orders_data import dataset
 from tests.integration.postgres_support import migrate_database

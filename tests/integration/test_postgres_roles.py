@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from application.ports import ListQuery, OrderFilters, Sort, SortField
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.generator import GeneratorOptions, generate
 from entrypoints.settings import Settings
 from tests.integration.worker_support import (
@@ -63,7 +63,7 @@ async def test_each_role_does_its_part_with_the_documented_grants(
         lag = await api.group_report_lag()()
     finally:
         await pool.close()
-        await api.kafka_end_offsets().close()
+        await api.end_offsets().close()
 
     assert order is not None
     assert len(page) == 5

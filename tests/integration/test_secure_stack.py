@@ -17,13 +17,13 @@ from loguru import logger
 from adapters.kafka.acls import Operation, Resource
 from adapters.kafka.offsets import KafkaEndOffsets
 from application.ports import ConsumerState
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.generator import GeneratorOptions, OutgoingRecord, generate, poison
 from entrypoints.localstack import kafka_admin
 from entrypoints.localstack.certificates import generate as generate_pki
 from entrypoints.localstack.certificates import issue, make_ca
 from entrypoints.settings import Settings, SettingsError
-from entrypoints.worker import EXIT_FAILED, Worker, maybe_await
+from entrypoints.worker import EXIT_FAILED
 from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, free_port, streamview_run
 from tests.integration.secure_support import SecureStack
 from tests.integration.worker_support import (
@@ -217,13 +217,12 @@ async def test_bad_credentials_stop_the_worker_at_start_with_a_clear_message(
     logged = _capture_errors()
     try:
         async with asyncio.timeout(60):
-            code = await Worker(container).run(asyncio.Event())
+            code = await container.worker().run(asyncio.Event())
             readiness = await container.kafka_probe().problem()  # what /health/ready says
     finally:
         logger.remove(logged.sink_id)
-        await container.kafka_end_offsets().close()
+        await container.end_offsets().close()
         await container.postgres_pool().close()
-        await maybe_await(container.shutdown_resources())
 
     assert code == EXIT_FAILED
     assert container.consumer_status().state == ConsumerState.FAILED

@@ -16,10 +16,10 @@ from aiokafka.admin.records_to_delete import RecordsToDelete
 
 from application.ports import ConsumerState
 from application.topic_guard import ProblemCode, Severity
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.generator import GeneratorOptions, generate
 from entrypoints.localstack import kafka_admin
-from entrypoints.worker import EXIT_FAILED, Worker, maybe_await
+from entrypoints.worker import EXIT_FAILED
 from tests.integration.worker_support import (
     caught_up,
     eventually,
@@ -94,11 +94,10 @@ async def test_a_compacted_topic_is_refused_at_start_unless_allowed(
         refused = build_container(worker_settings(bootstrap, database_url, topic, group_id))
         try:
             async with asyncio.timeout(60):
-                code = await Worker(refused).run(asyncio.Event())
+                code = await refused.worker().run(asyncio.Event())
             state = refused.consumer_status().state
         finally:
             await refused.postgres_pool().close()
-            await maybe_await(refused.shutdown_resources())
 
         allowed = worker_settings(
             bootstrap, database_url, topic, group_id, topic_allow_compacted=True

@@ -29,11 +29,11 @@ from application.ports import ListQuery, OrderFilters, Sort, SortField
 from application.projecting import ProjectBatch
 from domain.records import RawRecord
 from entrypoints.api_secrets import with_dev_secrets
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.generator import OutgoingRecord
 from entrypoints.producing import publish
 from entrypoints.settings import Settings
-from entrypoints.worker import Worker, maybe_await
 
 STREAMVIEW = [sys.executable, "-m", "entrypoints"]  # `streamview` from this interpreter
 
@@ -93,17 +93,15 @@ async def running_worker(
     container = build_container(settings)
     if prepare is not None:
         prepare(container)
-    await maybe_await(container.init_resources())
     stopping = asyncio.Event()
     worker = RunningWorker(
-        container, stopping, asyncio.create_task(Worker(container).run(stopping))
+        container, stopping, asyncio.create_task(container.worker().run(stopping))
     )
     try:
         yield worker
     finally:
         await worker.stop()
         await container.postgres_pool().close()
-        await maybe_await(container.shutdown_resources())
 
 
 async def produce(

@@ -15,8 +15,8 @@ from loguru import logger
 
 from entrypoints.api_secrets import DEV_SECRETS, with_dev_secrets
 from entrypoints.asgi import create_app_from_container
+from entrypoints.bootstrap import build_container
 from entrypoints.cli import main
-from entrypoints.container import build_container
 from entrypoints.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.unit

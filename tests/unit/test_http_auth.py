@@ -17,7 +17,8 @@ from litestar.testing import AsyncTestClient
 from adapters.http import ops
 from adapters.memory.outside import MemoryTopic
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 
 pytestmark = pytest.mark.unit

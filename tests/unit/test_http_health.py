@@ -12,7 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from adapters.http import health
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.support.events import order_log
 

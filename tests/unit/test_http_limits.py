@@ -14,8 +14,8 @@ from litestar.testing import AsyncTestClient
 from adapters.http.etags import none_match_hits
 from adapters.http.limits import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_HEADERS_BYTES
 from entrypoints.asgi import create_app_from_container
+from entrypoints.bootstrap import build_container
 from entrypoints.bounded_http import MAX_REQUEST_HEAD_BYTES
-from entrypoints.container import build_container
 from entrypoints.settings import Settings
 from tests.unit.test_http_serve import serving
 

@@ -8,7 +8,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.contracts.http_listing import ListingSuite, assert_invalid
 from tests.contracts.http_orders_data import dataset

@@ -11,7 +11,8 @@ from litestar.testing import AsyncTestClient
 from application.errors import Unavailable
 from domain.records import RawRecord
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import Container, build_container
+from entrypoints.bootstrap import build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.support.events import (
     at,

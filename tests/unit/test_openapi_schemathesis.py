@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from adapters.memory.outside import MemoryTopic
 from entrypoints.asgi import create_app_from_container
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
 from tests.contracts.http_orders_data import dataset
 

@@ -13,7 +13,7 @@ from adapters.memory.views import MemoryViewStore
 from application.ports import BatchWrite, ProjectionTransaction
 from domain.batch import OrderSnapshot
 from domain.records import RawRecord, Rejected
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
 from tests.support.events import (
     TOPIC,

@@ -15,7 +15,7 @@ from adapters.http.rebuilds import rebuild_controller
 from adapters.memory.outside import MemoryTopic
 from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuilding import RebuildState
-from entrypoints.container import build_container
+from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
 from tests.unit.rebuild_fakes import MemoryRebuildLog
 

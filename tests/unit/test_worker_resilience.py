@@ -100,8 +100,6 @@ async def test_run_restarts_a_failed_worker_and_readiness_says_so_meanwhile(
     runs = iter([RuntimeError("boom"), worker_module.EXIT_FAILED, worker_module.EXIT_STOPPED])
 
     class FakeWorker:
-        def __init__(self, container: Any) -> None: ...
-
         async def run(self, stopping: asyncio.Event) -> int:
             seen.append((status.state, await probe.problem()))
             outcome = next(runs)
@@ -109,14 +107,11 @@ async def test_run_restarts_a_failed_worker_and_readiness_says_so_meanwhile(
                 raise outcome
             return outcome
 
-    class Container:
-        def consumer_status(self) -> RebuildAwareStatus:
-            return status
-
     monkeypatch.setattr(worker_module, "Worker", FakeWorker)
 
     code = await worker_module.run_restarting(
-        Container(),  # type: ignore[arg-type]
+        FakeWorker,  # type: ignore[arg-type]
+        status,
         asyncio.Event(),
         first_delay=0.01,
         max_delay=0.02,
@@ -136,19 +131,17 @@ async def test_run_stops_restarting_once_asked_to_stop(monkeypatch: pytest.Monke
     calls: list[int] = []
 
     class FailingWorker:
-        def __init__(self, container: Any) -> None: ...
-
         async def run(self, stopping_: asyncio.Event) -> int:
             calls.append(1)
             stopping.set()  # SIGTERM arrives while the worker fails
             return worker_module.EXIT_FAILED
 
-    class Container:
-        def consumer_status(self) -> RebuildAwareStatus:
-            return RebuildAwareStatus()
-
     monkeypatch.setattr(worker_module, "Worker", FailingWorker)
 
-    code = await worker_module.run_restarting(Container(), stopping)  # type: ignore[arg-type]
+    code = await worker_module.run_restarting(
+        FailingWorker,  # type: ignore[arg-type]
+        RebuildAwareStatus(),
+        stopping,
+    )
 
     assert (code, calls) == (worker_module.EXIT_FAILED, [1])

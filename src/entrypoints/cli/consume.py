@@ -6,8 +6,10 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 import click
+from loguru import logger
 
 if TYPE_CHECKING:
+    from entrypoints.container import Container
     from entrypoints.settings import Settings
 
 EXIT_CONFIGURATION = 2
@@ -25,11 +27,27 @@ def command() -> None:
         streamview consume
     Exit codes: 0 stopped on request, 1 failed, 2 configuration or schema problem.
     """
-    from entrypoints.container import build_container
-    from entrypoints.worker import consume
+    from entrypoints.bootstrap import build_container
 
     settings = worker_settings()
-    raise SystemExit(asyncio.run(consume(build_container(settings))))
+    raise SystemExit(asyncio.run(_consume(build_container(settings))))
+
+
+async def _consume(container: Container) -> int:
+    """`streamview consume`: the worker alone, its metrics on a port of their own."""
+    from adapters.metrics.server import metrics_served
+    from entrypoints.worker import on_stop_signal
+
+    stopping = asyncio.Event()
+    on_stop_signal(stopping.set)
+    config = container.config
+    metrics = container.prometheus_metrics()
+    try:
+        with metrics_served(metrics.registry, config.http_host(), config.metrics_port()) as port:
+            logger.info("metrics at http://{}:{}/metrics", config.http_host(), port)
+            return await container.worker().run(stopping)
+    finally:
+        await container.postgres_pool().close()
 
 
 def worker_settings(**overrides: Any) -> Settings:

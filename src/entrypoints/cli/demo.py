@@ -66,7 +66,7 @@ def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container
-    from entrypoints.container import build_container
+    from entrypoints.bootstrap import build_container
     from entrypoints.memory_demo import memory_pipeline
     from entrypoints.settings import Settings
 

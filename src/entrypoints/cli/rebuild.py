@@ -50,7 +50,7 @@ def command(mode: str, follow: bool, cancel_id: str | None) -> None:
         raise click.ClickException(str(error)) from None
     if settings.backend != "postgres":
         raise click.ClickException("rebuilds need STREAMVIEW_BACKEND=postgres")
-    from entrypoints.container import build_container
+    from entrypoints.bootstrap import build_container
 
     try:
         code = asyncio.run(_main(build_container(settings), mode, follow, cancel_id))

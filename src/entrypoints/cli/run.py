@@ -47,7 +47,7 @@ async def _serve_with_worker(
     import uvicorn
 
     from entrypoints.asgi import create_app_from_container
-    from entrypoints.container import build_container, with_worker_probe
+    from entrypoints.bootstrap import build_container, with_worker_probe
     from entrypoints.worker import EXIT_FAILED, on_stop_signal, run_restarting
 
     class Server(uvicorn.Server):
@@ -64,7 +64,9 @@ async def _serve_with_worker(
     @contextlib.asynccontextmanager
     async def worker_running(_: Any) -> AsyncIterator[None]:
         # Inside the app's resources lifespan: the pool is open before and closed after.
-        worker = asyncio.create_task(run_restarting(container, stopping))
+        worker = asyncio.create_task(
+            run_restarting(container.worker, container.consumer_status(), stopping)
+        )
         # Ends on its own only with a schema this build does not know: then so does the API.
         worker.add_done_callback(lambda _: setattr(server, "should_exit", True))
         try:
