@@ -53,8 +53,9 @@ async def test_each_role_does_its_part_with_the_documented_grants(
             db_pool_min=1,
         )
     )
-    pool = api.postgres_pool()
+    pool, api_pool = api.postgres_pool(), api.api_pool()
     await pool.open(wait=True)
+    await api_pool.open(wait=True)  # the API's reads (get_order) go through its own pool
     try:
         order = await api.get_order()("ord-0000001")
         page = await api.view_store().list_orders(
@@ -62,6 +63,7 @@ async def test_each_role_does_its_part_with_the_documented_grants(
         )
         lag = await api.group_report_lag()()
     finally:
+        await api_pool.close()
         await pool.close()
         await api.end_offsets().close()
 
