@@ -14,7 +14,7 @@ from psycopg import sql
 
 from bench.services import Service
 from bench.sizes import Sizes
-from entrypoints.localstack import kafka_admin
+from devtools.localstack import kafka_admin
 
 # The API process of a benchmark signs cursors and checks ops tokens with these, so the
 # benchmark can build a deep cursor and an ops token itself.

@@ -29,8 +29,8 @@ from psycopg import sql
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE
-from entrypoints.generator import GeneratorOptions, generate
-from entrypoints.producing import publish
+from devtools.generator import GeneratorOptions, generate
+from devtools.producing import publish
 
 GROUP = "bench-ingest"
 

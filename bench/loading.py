@@ -11,8 +11,8 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.sizes import Sizes
-from entrypoints.generator import GeneratorOptions, OutgoingRecord, generate
-from entrypoints.producing import publish
+from devtools.generator import GeneratorOptions, OutgoingRecord, generate
+from devtools.producing import publish
 
 
 def dataset(sizes: Sizes, prefix: str = "ord", seed: int = 42) -> GeneratorOptions:

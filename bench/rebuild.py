@@ -37,9 +37,9 @@ import psycopg
 from psycopg import sql
 
 from adapters.postgres.migrations import migrate
-from entrypoints.generator import GeneratorOptions, generate
-from entrypoints.localstack import kafka_admin
-from entrypoints.producing import publish
+from devtools.generator import GeneratorOptions, generate
+from devtools.localstack import kafka_admin
+from devtools.producing import publish
 
 SECRET = "bench-rebuild-ops-secret-0123456789abcdef"
 CURSOR_SECRET = "bench-rebuild-cursor-secret-0123456789abcdef"

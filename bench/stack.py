@@ -10,8 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from entrypoints.localstack import LocalStack, StackConfig
-from entrypoints.localstack.config import ENV_CACHE_DIR, ENV_KAFKA_VERSION, default_state_dir
+from devtools.localstack import LocalStack, StackConfig
+from devtools.localstack.config import ENV_CACHE_DIR, ENV_KAFKA_VERSION, default_state_dir
 
 ENV_BENCH_STATE_DIR = "STREAMVIEW_BENCH_STATE_DIR"
 ENV_BENCH_KAFKA_PORT = "STREAMVIEW_BENCH_KAFKA_PORT"

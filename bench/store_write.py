@@ -109,7 +109,7 @@ def main() -> None:
     stack = None
     server_url = args.database_url
     if server_url is None:
-        from entrypoints.localstack import LocalStack, StackConfig
+        from devtools.localstack import LocalStack, StackConfig
 
         stack = LocalStack(StackConfig.from_env(), report=print)
         server_url = stack.up().database_url

@@ -22,7 +22,7 @@ from bench.load.client import HttpConnection
 from bench.load.stats import percentile
 from bench.scenarios import common, ingest
 from bench.services import Service
-from entrypoints.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, generate
 
 POLL_S = 0.005
 GIVE_UP_S = 10.0

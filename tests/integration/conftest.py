@@ -36,14 +36,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from entrypoints.localstack import LocalStack, StackConfig, kafka_admin
-from entrypoints.localstack.config import (
+from devtools.localstack import LocalStack, StackConfig, kafka_admin
+from devtools.localstack.config import (
     ENV_CACHE_DIR,
     ENV_KAFKA_VERSION,
     default_state_dir,
 )
-from entrypoints.localstack.postgres import PostgresNode
-from entrypoints.localstack.sharing import shared_stack
+from devtools.localstack.postgres import PostgresNode
+from devtools.localstack.sharing import shared_stack
 from tests.integration.postgres_support import disposable_postgres_node
 from tests.integration.secure_support import (  # noqa: F401  # fixtures
     secure_database_url,

@@ -17,11 +17,11 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.migrations import migrate
 from adapters.postgres.pool import make_pool
 from application.ports import BatchWrite, Position, ProjectionTransaction, ViewStore
+from devtools.localstack.config import StackConfig
+from devtools.localstack.os_user import as_user
+from devtools.localstack.postgres import PostgresNode
 from domain.batch import BatchResult, apply_batch
 from domain.records import Envelope
-from entrypoints.localstack.config import StackConfig
-from entrypoints.localstack.os_user import as_user
-from entrypoints.localstack.postgres import PostgresNode
 
 TABLES = ("orders_view", "order_items_view", "order_stash", "consumer_positions")
 

@@ -33,10 +33,10 @@ from psycopg import sql
 
 from adapters.kafka.acls import Acl, needed_acls
 from adapters.kafka.security import KafkaSecurity, kafka_security
-from entrypoints.localstack import LocalStack, StackConfig, kafka_admin, shared_stack
-from entrypoints.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates
-from entrypoints.localstack.config import ENV_CACHE_DIR, ENV_KAFKA_VERSION, default_state_dir
-from entrypoints.localstack.pg_binaries import debian_bin_dir
+from devtools.localstack import LocalStack, StackConfig, kafka_admin, shared_stack
+from devtools.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates
+from devtools.localstack.config import ENV_CACHE_DIR, ENV_KAFKA_VERSION, default_state_dir
+from devtools.localstack.pg_binaries import debian_bin_dir
 
 SECURE_KAFKA_PORT = 19192
 SECURE_POSTGRES_PORT = 15532

@@ -10,10 +10,10 @@ import time
 import jwt
 from litestar.testing import AsyncTestClient
 
+from devtools.localstack.postgres import PostgresNode
 from entrypoints.api_secrets import DEV_SECRETS
 from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
-from entrypoints.localstack.postgres import PostgresNode
 from entrypoints.settings import Settings
 from tests.integration.postgres_support import crash, migrate_database
 

@@ -12,9 +12,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from click.testing import CliRunner
 from psycopg_pool import AsyncConnectionPool
 
-from entrypoints.cli.stack import command as stack_command
-from entrypoints.localstack import LocalStack
-from entrypoints.localstack.processes import process_cmdline
+from devtools.cli.stack import command as stack_command
+from devtools.localstack import LocalStack
+from devtools.localstack.processes import process_cmdline
 
 if TYPE_CHECKING:
     from .conftest import StackEndpoints

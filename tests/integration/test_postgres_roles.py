@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from application.ports import ListQuery, OrderFilters, Sort, SortField
+from devtools.generator import GeneratorOptions, generate
 from entrypoints.bootstrap import build_container
-from entrypoints.generator import GeneratorOptions, generate
 from entrypoints.settings import Settings
 from tests.integration.worker_support import (
     caught_up,

@@ -22,8 +22,8 @@ from typing import Any
 from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.projecting import ProjectBatch
-from entrypoints.generator import GeneratorOptions, generate
-from entrypoints.localstack.postgres import PostgresNode
+from devtools.generator import GeneratorOptions, generate
+from devtools.localstack.postgres import PostgresNode
 from entrypoints.settings import Settings
 from tests.integration.postgres_support import crash
 from tests.integration.rebuild_support import (

@@ -23,7 +23,7 @@ from application.rebuild_requests import StartRebuild
 from application.rebuild_runner import RebuildSettings, RunRebuild
 from application.rebuild_worker import LiveGate, RebuildAwareStatus
 from application.rebuilding import RebuildMode, RebuildState
-from entrypoints.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool
 from tests.integration.worker_support import memory_views, project_in_memory, stored_views

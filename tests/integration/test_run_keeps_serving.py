@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from entrypoints.generator import OutgoingRecord
+from devtools.generator import OutgoingRecord
 from tests.integration.rebuild_support import OPS_SECRET, free_port, ops_headers
 from tests.integration.test_lags_across_processes import started
 from tests.integration.worker_support import (

@@ -17,11 +17,11 @@ from loguru import logger
 from adapters.kafka.acls import Operation, Resource
 from adapters.kafka.offsets import KafkaEndOffsets
 from application.ports import ConsumerState
+from devtools.generator import GeneratorOptions, OutgoingRecord, generate, poison
+from devtools.localstack import kafka_admin
+from devtools.localstack.certificates import generate as generate_pki
+from devtools.localstack.certificates import issue, make_ca
 from entrypoints.bootstrap import build_container
-from entrypoints.generator import GeneratorOptions, OutgoingRecord, generate, poison
-from entrypoints.localstack import kafka_admin
-from entrypoints.localstack.certificates import generate as generate_pki
-from entrypoints.localstack.certificates import issue, make_ca
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import EXIT_FAILED
 from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, free_port, streamview_run

@@ -16,9 +16,9 @@ from aiokafka.admin.records_to_delete import RecordsToDelete
 
 from application.ports import ConsumerState
 from application.topic_guard import ProblemCode, Severity
+from devtools.generator import GeneratorOptions, generate
+from devtools.localstack import kafka_admin
 from entrypoints.bootstrap import build_container
-from entrypoints.generator import GeneratorOptions, generate
-from entrypoints.localstack import kafka_admin
 from entrypoints.worker import EXIT_FAILED
 from tests.integration.worker_support import (
     caught_up,

@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from entrypoints.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
     STREAMVIEW,
     caught_up,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 from application.ports import ConsumerState
+from devtools.generator import GeneratorOptions, OutgoingRecord, generate, poison
 from domain.records import DlqReason, RawRecord
-from entrypoints.generator import GeneratorOptions, OutgoingRecord, generate, poison
 from tests.integration.worker_support import (
     caught_up,
     memory_views,

@@ -11,8 +11,8 @@ import psycopg
 from psycopg import sql
 
 from application.ports import ConsumerState
+from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
-from entrypoints.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
     caught_up,
     memory_views,

@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from adapters.kafka.closing import close_keeping_cancellation
 from application.ports import ConsumerState
+from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
-from entrypoints.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
     caught_up,
     memory_views,

@@ -7,7 +7,7 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from entrypoints.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
     RunningWorker,
     caught_up,

@@ -18,7 +18,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from adapters.kafka.offsets import KafkaEndOffsets
-from entrypoints.generator import OutgoingRecord
+from devtools.generator import OutgoingRecord
 from entrypoints.settings import Settings
 from tests.integration.worker_support import (
     STREAMVIEW,

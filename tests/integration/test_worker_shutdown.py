@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from entrypoints.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
     STREAMVIEW,
     free_port,

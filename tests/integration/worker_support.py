@@ -27,12 +27,12 @@ from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE
 from application.ports import ListQuery, OrderFilters, Sort, SortField
 from application.projecting import ProjectBatch
+from devtools.generator import OutgoingRecord
+from devtools.producing import publish
 from domain.records import RawRecord
 from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.bootstrap import build_container
 from entrypoints.container import Container
-from entrypoints.generator import OutgoingRecord
-from entrypoints.producing import publish
 from entrypoints.settings import Settings
 
 STREAMVIEW = [sys.executable, "-m", "entrypoints"]  # `streamview` from this interpreter

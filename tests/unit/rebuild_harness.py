@@ -18,8 +18,8 @@ from application.rebuild_runner import RebuildSettings, RunRebuild
 from application.rebuild_worker import LiveGate, LiveViewsRewritten, RebuildAwareStatus
 from application.rebuilding import Rebuild, RebuildMode
 from application.replaying import RebuildRun, Replayer
+from devtools.generator import GeneratorOptions, generate
 from domain.records import RawRecord
-from entrypoints.generator import GeneratorOptions, generate
 from tests.unit.rebuild_fakes import (
     GROUP,
     REPLAY_GROUP,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.kafka.security import PLAINTEXT, KafkaSecurityError, TokenFile, kafka_security
-from entrypoints.localstack.certificates import generate, issue, make_ca
+from devtools.localstack.certificates import generate, issue, make_ca
 from entrypoints.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.unit

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from entrypoints.cli.stack import command as stack_command
-from entrypoints.localstack import Endpoints, StackConfig, StackError, shared_stack
-from entrypoints.localstack.config import default_cache_dir, default_state_dir
-from entrypoints.localstack.java import parse_java_major
-from entrypoints.localstack.kafka import new_cluster_id, render_server_properties
-from entrypoints.localstack.kafka_jars import explain_maven_failure
-from entrypoints.localstack.pg_binaries import debian_bin_dir
-from entrypoints.localstack.ports import find_listener, listening_inodes, port_is_free
-from entrypoints.localstack.postgres import server_options
-from entrypoints.localstack.processes import PidFile, ProcessRecord
+from devtools.cli.stack import command as stack_command
+from devtools.localstack import Endpoints, StackConfig, StackError, shared_stack
+from devtools.localstack.config import default_cache_dir, default_state_dir
+from devtools.localstack.java import parse_java_major
+from devtools.localstack.kafka import new_cluster_id, render_server_properties
+from devtools.localstack.kafka_jars import explain_maven_failure
+from devtools.localstack.pg_binaries import debian_bin_dir
+from devtools.localstack.ports import find_listener, listening_inodes, port_is_free
+from devtools.localstack.postgres import server_options
+from devtools.localstack.processes import PidFile, ProcessRecord
 
 pytestmark = pytest.mark.unit
 
@@ -314,7 +314,7 @@ def test_the_secured_stack_keeps_its_data_apart_and_asks_postgres_for_verified_t
 def test_the_secured_broker_requires_client_certificates_and_authorizes_every_request(
     tmp_path: Path,
 ) -> None:
-    from entrypoints.localstack.certificates import StackCertificates
+    from devtools.localstack.certificates import StackCertificates
 
     config = config_from({}, secure=True, kafka_port=29092, state_dir=tmp_path)
     rendered = properties(
@@ -345,7 +345,7 @@ def test_the_secured_postgres_takes_tls_only(tmp_path: Path) -> None:
 
 
 def test_the_secured_stack_prints_how_to_use_it_over_mtls_and_sasl(tmp_path: Path) -> None:
-    from entrypoints.localstack.manager import secure_endpoints
+    from devtools.localstack.manager import secure_endpoints
 
     config = config_from({}, secure=True, state_dir=tmp_path)
 

@@ -8,16 +8,16 @@ import click
 
 # Each module defines a click command or group named `command`.
 _COMMAND_MODULES = (
-    "entrypoints.cli.stack",
+    "devtools.cli.stack",
     "entrypoints.cli.migrate",
     "entrypoints.cli.run",
     "entrypoints.cli.consume",
     "entrypoints.cli.serve",
-    "entrypoints.cli.produce",
-    "entrypoints.cli.token",
+    "devtools.cli.produce",
+    "devtools.cli.token",
     "entrypoints.cli.rebuild",
-    "entrypoints.cli.demo",
-    "entrypoints.cli.bench",
+    "devtools.cli.demo",
+    "devtools.cli.bench",
     "entrypoints.cli.schemas",
 )
 

@@ -10,8 +10,8 @@ from loguru import logger
 
 from adapters.memory.outside import MemoryTopic
 from application.ports import ConsumerState
+from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
-from entrypoints.generator import GeneratorOptions, generate
 
 
 async def feed(topic: MemoryTopic, options: GeneratorOptions, rate: float = 0.0) -> int:

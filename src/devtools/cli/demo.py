@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from entrypoints.generator import GeneratorOptions
+from devtools.generator import GeneratorOptions
 
 
 @click.command("demo")
@@ -47,7 +47,7 @@ def command(
       curl 'localhost:8080/orders?pageSize=5'
     """
     if not in_memory:
-        from entrypoints.demo import DemoOptions, run_demo
+        from devtools.demo import DemoOptions, run_demo
 
         options = DemoOptions(
             orders=orders,
@@ -65,9 +65,9 @@ def command(
 def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
     import uvicorn
 
+    from devtools.memory_demo import memory_pipeline
     from entrypoints.asgi import create_app_from_container
     from entrypoints.bootstrap import build_container
-    from entrypoints.memory_demo import memory_pipeline
     from entrypoints.settings import Settings
 
     container = build_container(Settings.from_env(backend="memory", dev_mode=True))

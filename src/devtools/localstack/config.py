@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from entrypoints.localstack.errors import StackError
+from devtools.localstack.errors import StackError
 
 DEFAULT_KAFKA_VERSION = "4.4.0"
 EVENTS_TOPIC = "orders.events"

@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 
-from entrypoints.localstack.errors import StackError
+from devtools.localstack.errors import StackError
 
 MINIMUM_JAVA = 17
 _INSTALL_HINT = "install one with: apt-get install openjdk-17-jre-headless"

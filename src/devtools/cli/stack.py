@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from entrypoints.localstack import LocalStack, StackConfig, StackError
+from devtools.localstack import LocalStack, StackConfig, StackError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

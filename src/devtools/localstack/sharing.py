@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from entrypoints.localstack.locks import file_lock
-from entrypoints.localstack.manager import Endpoints, LocalStack
-from entrypoints.localstack.processes import ProcessRecord, process_start_ticks
+from devtools.localstack.locks import file_lock
+from devtools.localstack.manager import Endpoints, LocalStack
+from devtools.localstack.processes import ProcessRecord, process_start_ticks
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from entrypoints.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, generate
 
 
 @click.command("produce")
@@ -40,7 +40,7 @@ def command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from adapters.kafka.security import kafka_security
-    from entrypoints.producing import publish
+    from devtools.producing import publish
     from entrypoints.settings import Settings
 
     settings = Settings.from_env()

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
-from entrypoints.generator import OutgoingRecord
+from devtools.generator import OutgoingRecord
 
 
 async def publish(

@@ -17,14 +17,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from entrypoints.localstack.certificates import StackCertificates
-from entrypoints.localstack.config import StackConfig
-from entrypoints.localstack.errors import StackError
-from entrypoints.localstack.os_user import as_user, ensure_system_user, give_to, user_can_run
-from entrypoints.localstack.pg_binaries import PostgresBinaries, locate_binaries, usable_by
-from entrypoints.localstack.ports import describe_port_user, port_is_free
-from entrypoints.localstack.processes import process_cmdline
-from entrypoints.localstack.service import ServiceStatus
+from devtools.localstack.certificates import StackCertificates
+from devtools.localstack.config import StackConfig
+from devtools.localstack.errors import StackError
+from devtools.localstack.os_user import as_user, ensure_system_user, give_to, user_can_run
+from devtools.localstack.pg_binaries import PostgresBinaries, locate_binaries, usable_by
+from devtools.localstack.ports import describe_port_user, port_is_free
+from devtools.localstack.processes import process_cmdline
+from devtools.localstack.service import ServiceStatus
 
 START_TIMEOUT_S = 60
 

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from entrypoints.localstack.errors import StackError
+from devtools.localstack.errors import StackError
 
 
 def ensure_system_user(name: str, report: Callable[[str], None]) -> None:

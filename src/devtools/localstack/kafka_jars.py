@@ -13,9 +13,9 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from entrypoints.localstack.config import StackConfig
-from entrypoints.localstack.errors import StackError
-from entrypoints.localstack.locks import file_lock
+from devtools.localstack.config import StackConfig
+from devtools.localstack.errors import StackError
+from devtools.localstack.locks import file_lock
 
 ENV_DEPLOY_DIR = "STREAMVIEW_KAFKA_DEPLOY_DIR"
 COMPLETE_MARKER = ".download-complete"

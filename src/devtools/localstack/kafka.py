@@ -13,20 +13,20 @@ from pathlib import Path
 
 from adapters.kafka.acls import needed_acls
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity, kafka_security
-from entrypoints.localstack import kafka_admin
-from entrypoints.localstack.certificates import (
+from devtools.localstack import kafka_admin
+from devtools.localstack.certificates import (
     ADMIN_PRINCIPAL,
     BROKER_PRINCIPAL,
     CLIENT_PRINCIPAL,
     StackCertificates,
 )
-from entrypoints.localstack.config import DEAD_LETTER_SUFFIX, StackConfig
-from entrypoints.localstack.errors import StackError
-from entrypoints.localstack.java import find_java
-from entrypoints.localstack.kafka_jars import ensure_kafka_jars, find_kafka_deploy_dir
-from entrypoints.localstack.ports import accepts_connections, describe_port_user, port_is_free
-from entrypoints.localstack.processes import PidFile, ProcessRecord, terminate
-from entrypoints.localstack.service import ServiceStatus
+from devtools.localstack.config import DEAD_LETTER_SUFFIX, StackConfig
+from devtools.localstack.errors import StackError
+from devtools.localstack.java import find_java
+from devtools.localstack.kafka_jars import ensure_kafka_jars, find_kafka_deploy_dir
+from devtools.localstack.ports import accepts_connections, describe_port_user, port_is_free
+from devtools.localstack.processes import PidFile, ProcessRecord, terminate
+from devtools.localstack.service import ServiceStatus
 
 JVM_OPTIONS = ("-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
 START_TIMEOUT_S = 60.0

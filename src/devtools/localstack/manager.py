@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from entrypoints.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates, generate
-from entrypoints.localstack.config import StackConfig
-from entrypoints.localstack.kafka import KafkaNode
-from entrypoints.localstack.locks import file_lock
-from entrypoints.localstack.postgres import PostgresNode
-from entrypoints.localstack.service import ServiceStatus
+from devtools.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates, generate
+from devtools.localstack.config import StackConfig
+from devtools.localstack.kafka import KafkaNode
+from devtools.localstack.locks import file_lock
+from devtools.localstack.postgres import PostgresNode
+from devtools.localstack.service import ServiceStatus
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The developer commands of `streamview` (registered by entrypoints.cli)."""
