@@ -25,7 +25,7 @@ from typing import Protocol
 import msgspec
 
 from application.ports import ConsumerState
-from application.rebuild_worker import RebuildAwareStatus
+from application.rebuild.worker import RebuildAwareStatus
 
 
 class Severity(StrEnum):

@@ -35,11 +35,11 @@ from application.cursors import CursorCodec
 from application.ops import ConsumerProbe, ReportLag
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
-from application.rebuild_ports import BulkReplay
-from application.rebuild_recording import DiscardDeadLetters, DiscardMetrics
-from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
-from application.rebuild_runner import RebuildSettings, RunRebuild
-from application.rebuild_worker import LiveGate, WatchRebuilds
+from application.rebuild.ports import BulkReplay
+from application.rebuild.recording import DiscardDeadLetters, DiscardMetrics
+from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
+from application.rebuild.runner import RebuildSettings, RunRebuild
+from application.rebuild.worker import LiveGate, WatchRebuilds
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
 from entrypoints.api_secrets import missing_message, variable
 from entrypoints.settings import SettingsError

@@ -95,8 +95,8 @@ async def _replay(
     lanes: int,
     sending: Connection,
 ) -> None:
-    from application.rebuilding import Rebuild, RebuildMode
-    from application.replaying import RebuildRun, Replayer
+    from application.rebuild.model import Rebuild, RebuildMode
+    from application.rebuild.replaying import RebuildRun, Replayer
     from entrypoints.container import Container
     from entrypoints.logging import configure_logging
     from entrypoints.settings import Settings

@@ -27,7 +27,7 @@ from adapters.postgres.migrations import SchemaError, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic, Project, WorkerStatus
 from application.ops import ReportLag
 from application.ports import BatchSpans, ConsumerState, ConsumerStates, ViewStore
-from application.rebuild_worker import LiveViewsRewritten, WatchRebuilds
+from application.rebuild.worker import LiveViewsRewritten, WatchRebuilds
 from entrypoints.worker_guards import WorkerGuards
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from msgspec.structs import replace
 
-from application.rebuilding import (
+from application.rebuild.model import (
     Rebuild,
     RebuildLog,
     RebuildMode,

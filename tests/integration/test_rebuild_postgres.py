@@ -19,10 +19,10 @@ from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
 from application.ports import ConsumerState
 from application.projecting import ProjectBatch
-from application.rebuild_requests import StartRebuild
-from application.rebuild_runner import RebuildSettings, RunRebuild
-from application.rebuild_worker import LiveGate, RebuildAwareStatus
-from application.rebuilding import RebuildMode, RebuildState
+from application.rebuild.model import RebuildMode, RebuildState
+from application.rebuild.requests import StartRebuild
+from application.rebuild.runner import RebuildSettings, RunRebuild
+from application.rebuild.worker import LiveGate, RebuildAwareStatus
 from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool

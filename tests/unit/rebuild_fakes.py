@@ -17,7 +17,7 @@ from application.ports import (
     BatchWrite,
     Position,
 )
-from application.rebuilding import (
+from application.rebuild.model import (
     ACTIVE,
     Rebuild,
     RebuildPhase,

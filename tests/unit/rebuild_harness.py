@@ -13,11 +13,11 @@ from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, MemoryTopi
 from adapters.memory.views import MemoryViewStore
 from application.ports import ConsumerState, ListQuery, OrderFilters, Sort, SortField
 from application.projecting import BatchOutcome, ProjectBatch
-from application.rebuild_requests import StartRebuild
-from application.rebuild_runner import RebuildSettings, RunRebuild
-from application.rebuild_worker import LiveGate, LiveViewsRewritten, RebuildAwareStatus
-from application.rebuilding import Rebuild, RebuildMode
-from application.replaying import RebuildRun, Replayer
+from application.rebuild.model import Rebuild, RebuildMode
+from application.rebuild.replaying import RebuildRun, Replayer
+from application.rebuild.requests import StartRebuild
+from application.rebuild.runner import RebuildSettings, RunRebuild
+from application.rebuild.worker import LiveGate, LiveViewsRewritten, RebuildAwareStatus
 from devtools.generator import GeneratorOptions, generate
 from domain.records import RawRecord
 from tests.unit.rebuild_fakes import (

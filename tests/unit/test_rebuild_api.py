@@ -13,8 +13,8 @@ from msgspec.structs import replace
 from adapters.http import OpsPolicy, UseCases, create_app
 from adapters.http.rebuilds import rebuild_controller
 from adapters.memory.outside import MemoryTopic
-from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
-from application.rebuilding import RebuildState
+from application.rebuild.model import RebuildState
+from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
 from tests.unit.rebuild_fakes import MemoryRebuildLog

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from application.ports import ConsumerState
-from application.rebuild_requests import CancelRebuild
-from application.rebuild_worker import LiveViewsRewritten
-from application.rebuilding import RebuildMode, RebuildPhase, RebuildState
+from application.rebuild.model import RebuildMode, RebuildPhase, RebuildState
+from application.rebuild.requests import CancelRebuild
+from application.rebuild.worker import LiveViewsRewritten
 from tests.unit.rebuild_fakes import GROUP, TOPIC
 from tests.unit.rebuild_harness import ElsewhereReplay, Harness, dump, reference
 

@@ -9,14 +9,7 @@ import pytest
 
 from application.errors import Conflict, NotFound
 from application.ports import ConsumerState
-from application.rebuild_requests import (
-    CancelRebuild,
-    GetRebuild,
-    RebuildsDisabled,
-    StartRebuild,
-)
-from application.rebuild_worker import LiveViewsRewritten, WatchRebuilds
-from application.rebuilding import (
+from application.rebuild.model import (
     Rebuild,
     RebuildMode,
     RebuildPhase,
@@ -24,6 +17,13 @@ from application.rebuilding import (
     can_move,
     progress_of,
 )
+from application.rebuild.requests import (
+    CancelRebuild,
+    GetRebuild,
+    RebuildsDisabled,
+    StartRebuild,
+)
+from application.rebuild.worker import LiveViewsRewritten, WatchRebuilds
 from tests.contracts.rebuild_log import RebuildLogContract
 from tests.unit.rebuild_fakes import MemoryRebuildLog
 from tests.unit.rebuild_harness import Harness, dump

@@ -15,7 +15,7 @@ import entrypoints.worker as worker_module
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from application.ops import ConsumerProbe
 from application.ports import ConsumerState
-from application.rebuild_worker import RebuildAwareStatus
+from application.rebuild.worker import RebuildAwareStatus
 from domain.records import DlqReason, RawRecord, Rejected
 
 pytestmark = pytest.mark.unit

@@ -20,8 +20,8 @@ from adapters.http.limits import limits_spec
 from adapters.http.ops import OPS_RESPONSES
 from adapters.http.problems import problem_spec, unavailable_spec
 from adapters.http.schemas import CamelStruct, utc
-from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
-from application.rebuilding import Rebuild, RebuildMode, RebuildPhase, RebuildState, progress_of
+from application.rebuild.model import Rebuild, RebuildMode, RebuildPhase, RebuildState, progress_of
+from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 
 LOCATION = "/views/rebuild/{}"
 

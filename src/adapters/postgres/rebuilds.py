@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import connection_or_unavailable
 from application.errors import Unavailable
-from application.rebuilding import TRANSITIONS, Rebuild, RebuildState
+from application.rebuild.model import TRANSITIONS, Rebuild, RebuildState
 
 _COLUMNS = (
     "rebuild_id",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from application.rebuild_requests import GetRebuild
+    from application.rebuild.requests import GetRebuild
     from entrypoints.container import Container
 
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130
@@ -62,8 +62,8 @@ def command(mode: str, follow: bool, cancel_id: str | None) -> None:
 
 async def _main(container: Container, mode: str, follow: bool, cancel_id: str | None) -> int:
     from application.errors import ApplicationError
-    from application.rebuild_requests import RebuildRunning
-    from application.rebuilding import RebuildMode
+    from application.rebuild.model import RebuildMode
+    from application.rebuild.requests import RebuildRunning
 
     pool = container.api_pool()  # the use cases of the rebuild endpoints read through it
     try:
@@ -97,7 +97,7 @@ async def _main(container: Container, mode: str, follow: bool, cancel_id: str | 
 async def _follow(get_rebuild: GetRebuild, rebuild_id: str) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from application.rebuilding import RebuildState, progress_of
+    from application.rebuild.model import RebuildState, progress_of
 
     columns = (
         TextColumn("{task.description:<22}"),

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from loguru import logger
 
-from application.rebuild_ports import BulkReplay, ShadowViews, SwapContended
-from application.replaying import (
+from application.rebuild.ports import BulkReplay, ShadowViews, SwapContended
+from application.rebuild.replaying import (
     Offsets,
     RebuildCancelled,
     RebuildFailed,

@@ -1,4 +1,4 @@
-"""What running a rebuild needs from the outside world (the rebuild record is in rebuilding.py)."""
+"""What running a rebuild needs from the outside world (the rebuild record: model.py)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from loguru import logger
 from application.consuming import WorkerStatus
 from application.ports import ConsumerState
 from application.projecting import BatchOutcome
-from application.rebuilding import Rebuild, RebuildLog, RebuildState
+from application.rebuild.model import Rebuild, RebuildLog, RebuildState
 from domain.records import RawRecord
 
 Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]

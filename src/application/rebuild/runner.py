@@ -17,10 +17,10 @@ import msgspec
 from loguru import logger
 
 from application.ports import ViewStore
-from application.rebuild_ports import BulkReplay, LiveWorker, OpenReplay, ShadowViews
-from application.rebuild_recording import PhaseClock, RunRecorder
-from application.rebuilding import Rebuild, RebuildLog, RebuildMode, RebuildPhase, RebuildState
-from application.replaying import (
+from application.rebuild.model import Rebuild, RebuildLog, RebuildMode, RebuildPhase, RebuildState
+from application.rebuild.ports import BulkReplay, LiveWorker, OpenReplay, ShadowViews
+from application.rebuild.recording import PhaseClock, RunRecorder
+from application.rebuild.replaying import (
     Offsets,
     Project,
     RebuildCancelled,
@@ -28,7 +28,7 @@ from application.replaying import (
     RebuildRun,
     Replayer,
 )
-from application.swapping import replay_elsewhere, swap
+from application.rebuild.swapping import replay_elsewhere, swap
 
 
 class RebuildSettings(msgspec.Struct, frozen=True):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from application.errors import Conflict, NotFound
-from application.rebuilding import Rebuild, RebuildLog, RebuildMode, RebuildState
+from application.rebuild.model import Rebuild, RebuildLog, RebuildMode, RebuildState
 
 
 class RebuildsDisabled(Conflict):

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import msgspec
 
 from application.projecting import BatchOutcome
-from application.rebuild_ports import TopicReplay
-from application.rebuilding import Rebuild, RebuildPhase
+from application.rebuild.model import Rebuild, RebuildPhase
+from application.rebuild.ports import TopicReplay
 from domain.records import RawRecord
 
 Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]

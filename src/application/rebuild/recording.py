@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from application.rebuilding import RebuildLog, RebuildState
-from application.replaying import RebuildRun
+from application.rebuild.model import RebuildLog, RebuildState
+from application.rebuild.replaying import RebuildRun
 from domain.batch import BatchResult
 from domain.records import Rejected
 
