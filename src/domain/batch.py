@@ -24,10 +24,6 @@ class OrderSnapshot(msgspec.Struct):
     view: OrderView | None = None
     stash: dict[int, Envelope] = msgspec.field(default_factory=dict)
 
-    @property
-    def last_sequence(self) -> int:
-        return 0 if self.view is None else self.view.last_event_sequence
-
 
 class BatchTally(msgspec.Struct):
     applied: Counter[str] = msgspec.field(default_factory=Counter)
@@ -81,7 +77,7 @@ def apply_batch(
         match decide(last, envelope.sequence, stash):
             case Decision.DEDUP:
                 tally.duplicates += 1
-            case Decision.LATE:
+            case Decision.SKIP:
                 tally.late += 1
             case Decision.STASH:
                 tally.gaps += 1

@@ -49,11 +49,6 @@ class OrderView(msgspec.Struct, frozen=True, gc=False):
     last_event_sequence: int
     last_event_id: str
 
-    @property
-    def dedup_event_id(self) -> str:
-        """The idempotency key stored with the row: the id of the last applied event."""
-        return self.last_event_id
-
 
 class Projected(msgspec.Struct, frozen=True, gc=False):
     view: OrderView

@@ -12,7 +12,7 @@ T = TypeVar("T")
 class Decision(StrEnum):
     APPLY = "apply"
     DEDUP = "dedup"
-    LATE = "late"
+    SKIP = "skip"  # a late event (seq < last): nothing changes, counted as kind="late"
     STASH = "stash"
 
 
@@ -21,7 +21,7 @@ def decide(last: int, seq: int, stashed: Collection[int] = ()) -> Decision:
     if seq == last:
         return Decision.DEDUP
     if seq < last:
-        return Decision.LATE
+        return Decision.SKIP
     if seq == last + 1:
         return Decision.APPLY
     if seq in stashed:

@@ -19,10 +19,10 @@ from application.ports import (
 )
 from application.rebuild.model import (
     ACTIVE,
+    TRANSITIONS,
     Rebuild,
     RebuildPhase,
     RebuildState,
-    can_move,
 )
 from domain.batch import BatchResult, BatchTally
 from domain.records import RawRecord
@@ -99,7 +99,7 @@ class MemoryRebuildLog:
 
     async def move(self, rebuild: Rebuild, state: RebuildState, error: str | None = None) -> bool:
         row = self.rows.get(rebuild.rebuild_id)
-        if row is None or row.owner != rebuild.owner or not can_move(row.state, state):
+        if row is None or row.owner != rebuild.owner or state not in TRANSITIONS[row.state]:
             return False
         if state is RebuildState.SWAPPING and row.cancel_requested:
             return False

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.unit
         (1, 1, (), Decision.DEDUP),
         (3, 3, (5,), Decision.DEDUP),
         # seq < last: an event already superseded
-        (3, 2, (), Decision.LATE),
-        (3, 1, (), Decision.LATE),
-        (9, 2, (10, 12), Decision.LATE),
+        (3, 2, (), Decision.SKIP),
+        (3, 1, (), Decision.SKIP),
+        (9, 2, (10, 12), Decision.SKIP),
         # seq == last + 1: the next event, including the first one of a new order
         (0, 1, (), Decision.APPLY),
         (3, 4, (), Decision.APPLY),

@@ -54,10 +54,6 @@ TRANSITIONS: dict[RebuildState, frozenset[RebuildState]] = {
 }
 
 
-def can_move(current: RebuildState, target: RebuildState) -> bool:
-    return target in TRANSITIONS[current]
-
-
 class Rebuild(msgspec.Struct, frozen=True, kw_only=True):
     rebuild_id: str
     mode: RebuildMode
