@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from loguru import logger
 
-from adapters.memory.outside import MemoryTopic
+from adapters.memory.stand_ins import MemoryTopic
 from application.ports import ConsumerState
 from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container

@@ -84,7 +84,7 @@ def apply_batch(
                 stash[envelope.sequence] = envelope
                 stashed[(order_id, envelope.sequence)] = envelope
             case Decision.APPLY:
-                for seq, ready in [(envelope.sequence, envelope), *_after(envelope, stash)]:
+                for seq, ready in [(envelope.sequence, envelope), *_released_by(envelope, stash)]:
                     projected = project(view, ready.event, seq, default_tax_rate)
                     view = projected.view
                     lines.extend(projected.new_lines)
@@ -105,5 +105,5 @@ def apply_batch(
     )
 
 
-def _after(envelope: Envelope, stash: Mapping[int, Envelope]) -> list[tuple[int, Envelope]]:
+def _released_by(envelope: Envelope, stash: Mapping[int, Envelope]) -> list[tuple[int, Envelope]]:
     return releasable(envelope.sequence, stash) if stash else []

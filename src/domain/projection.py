@@ -103,7 +103,7 @@ def project(
         case OrderItemAdded(), OrderView():
             return _item_added(state, event, sequence, default_tax_rate)
         case OrderStatusChanged(), OrderView():
-            return Projected(_moved(state, event, sequence, status=event.status), ())
+            return Projected(_advanced_by(state, event, sequence, status=event.status), ())
     raise ProjectionError(
         f"cannot apply {type(event).__name__} seq {sequence} to "
         f"{'a missing order' if state is None else 'an existing order'} {event.order_id!r}"
@@ -152,7 +152,7 @@ def _item_added(
         event.price,
         default_tax_rate if event.tax_rate is None else event.tax_rate,
     )
-    view = _moved(
+    view = _advanced_by(
         state,
         event,
         sequence,
@@ -164,7 +164,7 @@ def _item_added(
     return Projected(view, (line,))
 
 
-def _moved(state: OrderView, event: OrderEvent, sequence: int, **changes: Any) -> OrderView:
+def _advanced_by(state: OrderView, event: OrderEvent, sequence: int, **changes: Any) -> OrderView:
     """The view after `event`: `changes`, and the columns every applied event moves."""
     return msgspec.structs.replace(
         state,

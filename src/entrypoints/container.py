@@ -21,7 +21,7 @@ from adapters.kafka.replay import open_replay
 from adapters.kafka.security import kafka_security
 from adapters.kafka.source import KafkaRecordSource
 from adapters.kafka.topic_facts import KafkaTopicInspector
-from adapters.memory.outside import NullSpans
+from adapters.memory.stand_ins import NullSpans
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.consumer_states import PostgresConsumerStates
 from adapters.postgres.pool import make_pool

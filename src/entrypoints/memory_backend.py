@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
-from adapters.memory.outside import (
+from adapters.memory.stand_ins import (
     FixedStatus,
     MemoryConsumerStates,
     MemoryDeadLetters,

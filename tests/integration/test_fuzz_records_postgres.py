@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans
 from application.ports import ListQuery, OrderFilters, Sort

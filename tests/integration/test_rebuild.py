@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.projecting import ProjectBatch
 from devtools.generator import GeneratorOptions, generate

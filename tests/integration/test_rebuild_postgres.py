@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
 from adapters.postgres.pool import make_pool
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews

@@ -18,10 +18,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
+from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.offsets import KafkaEndOffsets
-from adapters.kafka.records import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
 from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.ports import DeadLetterSink
 from application.projecting import BatchOutcome, ProjectBatch

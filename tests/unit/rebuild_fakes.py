@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from adapters.memory.outside import (
+from adapters.memory.stand_ins import (
     MemoryTopic,
 )
 from adapters.memory.views import MemoryViewStore

@@ -9,7 +9,7 @@ import itertools
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.ports import ConsumerState, ListQuery, OrderFilters, Sort, SortField
 from application.projecting import BatchOutcome, ProjectBatch

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence, Set
 
 import pytest
 
-from adapters.memory.outside import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.consuming import (
     ConsumeSettings,

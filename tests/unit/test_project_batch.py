@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from adapters.memory.outside import MemoryDeadLetters
+from adapters.memory.stand_ins import MemoryDeadLetters
 from adapters.memory.views import MemoryViewStore
 from application.ports import BatchWrite, ProjectionTransaction
 from domain.batch import OrderSnapshot

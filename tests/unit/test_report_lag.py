@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory.outside import FixedStatus, MemoryConsumerStates
+from adapters.memory.stand_ins import FixedStatus, MemoryConsumerStates
 from adapters.memory.views import MemoryViewStore
 from application.ops import ReportLag, group_state
 from application.ports import ConsumerState, MemberState

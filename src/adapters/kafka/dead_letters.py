@@ -12,7 +12,7 @@ from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, R
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
-from adapters.kafka.records import is_transient
+from adapters.kafka.conversions import is_transient
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from domain.records import RawRecord, Rejected
 

@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from adapters.kafka.closing import close_keeping_cancellation
+from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.offsets import KafkaEndOffsets
-from adapters.kafka.records import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from domain.records import RawRecord
 

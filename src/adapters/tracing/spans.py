@@ -25,7 +25,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanLimits
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, TracerProvider
 
-from adapters.tracing.records import producer_context, record_attributes
+from adapters.tracing.record_context import producer_context, record_attributes
 from domain.records import RawRecord
 
 _SCALARS = (str, bool, int, float)

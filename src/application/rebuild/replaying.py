@@ -57,7 +57,7 @@ class RebuildRun:
             raise RebuildCancelled
 
 
-def reached(start: Mapping[int, int], until: Mapping[int, int]) -> Offsets:
+def positions_after_replay(start: Mapping[int, int], until: Mapping[int, int]) -> Offsets:
     """The positions after replaying from `start` up to `until`."""
     return {p: max(start.get(p, 0), until.get(p, 0)) for p in {*start, *until}}
 
@@ -105,7 +105,7 @@ class Replayer:
                     await queue.put(None)
         except BaseExceptionGroup as group:  # the first failure says what went wrong
             raise group.exceptions[0] from None
-        return reached(start, until)
+        return positions_after_replay(start, until)
 
     async def _lane(self, queue: asyncio.Queue[Sequence[RawRecord] | None]) -> None:
         while (records := await queue.get()) is not None:

@@ -28,7 +28,7 @@ from application.rebuild.replaying import (
     RebuildRun,
     Replayer,
 )
-from application.rebuild.swapping import replay_elsewhere, swap
+from application.rebuild.swapping import replay_in_bulk, swap
 
 
 class RebuildSettings(msgspec.Struct, frozen=True):
@@ -110,7 +110,7 @@ class RunRebuild:
             if self._bulk is None:
                 positions = await replay.between(start, ends)
             else:
-                positions = await replay_elsewhere(self._bulk, run, start, ends)
+                positions = await replay_in_bulk(self._bulk, run, start, ends)
             phases.done("replayed to the end offsets of the start", run)
             run.phase = RebuildPhase.INDEXING
             await self._shadow.complete()

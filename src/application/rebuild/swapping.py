@@ -13,7 +13,7 @@ from application.rebuild.replaying import (
     RebuildFailed,
     RebuildRun,
     Replayer,
-    reached,
+    positions_after_replay,
 )
 
 
@@ -37,7 +37,7 @@ async def swap(
         try:
             async with shadow.swap() as session:
                 live = await session.live_positions()
-                if not last and reached(positions, live) != positions:
+                if not last and positions_after_replay(positions, live) != positions:
                     raise LiveMoved(live)
                 positions = await replay.between(positions, live)
                 await session.swap(positions, run.rebuild.rebuild_id)
@@ -51,7 +51,7 @@ async def swap(
             logger.warning("swap attempt {} contended, trying again: {}", attempt, contended)
 
 
-async def replay_elsewhere(
+async def replay_in_bulk(
     bulk: BulkReplay, run: RebuildRun, start: Offsets, until: Mapping[int, int]
 ) -> Offsets:
     """`start` to `until` through `bulk`, with the run's progress and cancel."""
@@ -68,4 +68,4 @@ async def replay_elsewhere(
 
     await bulk(start, until, progress, cancelled)
     run.check()  # when it stopped for a cancel, say so
-    return reached(start, until)
+    return positions_after_replay(start, until)
