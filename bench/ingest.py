@@ -29,6 +29,7 @@ from psycopg import sql
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE
+from application.consuming import BATCH_MAX_RECORDS
 from devtools.generator import GeneratorOptions, generate
 from devtools.producing import publish
 
@@ -146,7 +147,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--events-per-order", type=int, default=5)
     parser.add_argument("--partitions", type=int, default=6)
-    parser.add_argument("--batch-max-records", type=int, default=2000)
+    parser.add_argument("--batch-max-records", type=int, default=BATCH_MAX_RECORDS)
     parser.add_argument("--metrics-port", type=int, default=28181)
     parser.add_argument("--log", default="bench-ingest-worker.log", help="the worker's output")
     parser.add_argument("--keep", action="store_true", help="keep the topic and the database")

@@ -58,10 +58,15 @@ class WorkerStatus:
         self.state = ConsumerState.STARTING
 
 
+# The records of one batch (one database transaction) at most, unless
+# STREAMVIEW_BATCH_MAX_RECORDS says otherwise; the one place this default is written.
+BATCH_MAX_RECORDS = 2000
+
+
 class ConsumeSettings(msgspec.Struct, frozen=True):
     consumer_group: str
     topic: str
-    batch_max_records: int = 2000
+    batch_max_records: int = BATCH_MAX_RECORDS
     batch_max_wait_ms: int = 100
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 30.0

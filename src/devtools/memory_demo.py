@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from loguru import logger
 
 from adapters.memory.stand_ins import MemoryTopic
+from application.consuming import BATCH_MAX_RECORDS
 from application.ports import ConsumerState
 from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
@@ -27,7 +28,9 @@ async def feed(topic: MemoryTopic, options: GeneratorOptions, rate: float = 0.0)
     return count
 
 
-async def pump(container: Container, topic: MemoryTopic, batch_size: int = 2000) -> None:
+async def pump(
+    container: Container, topic: MemoryTopic, batch_size: int = BATCH_MAX_RECORDS
+) -> None:
     """The worker loop over a MemoryTopic: read from the stored positions, project, repeat."""
     project = container.project_batch()
     store = container.view_store()

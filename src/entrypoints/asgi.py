@@ -58,7 +58,7 @@ def _tracing(container: Container) -> list[InitPlugin]:
 
 
 def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
-    """The rebuild endpoints (issue 8) need the Postgres store: the in-memory demo has none."""
+    """The rebuild endpoints need the Postgres store: the in-memory demo has none."""
     if container.config.backend() != "postgres":
         return []
     c = container

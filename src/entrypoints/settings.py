@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from adapters.kafka.security import kafka_security
+from application.consuming import BATCH_MAX_RECORDS
 from entrypoints.api_secrets import check_secrets
 
 PREFIX = "STREAMVIEW_"
@@ -52,7 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dlq_topic: str = "orders.events.dlq"
     consumer_group: str = "streamview-orders"
     default_tax_rate: Decimal = Decimal(0)
-    batch_max_records: Positive = 2000
+    batch_max_records: Positive = BATCH_MAX_RECORDS
     batch_max_wait_ms: Positive = 100
     retry_backoff_max_ms: Positive = 30000
     lag_refresh_ms: Positive = 5000

@@ -24,7 +24,7 @@ OPS_RESPONSES = {
 
 
 class OpsController(Controller):
-    """Operator views of the consumer. The rebuild endpoints (issue 8) are another controller
+    """Operator views of the consumer. The rebuild endpoints are another controller
     passed to `create_app(ops_controllers=...)`, so they sit behind the same guard."""
 
     tags = ("ops",)

@@ -1,4 +1,4 @@
-"""The rebuild endpoints (issue 8), mounted by `create_app(ops_controllers=...)` behind OpsOnly.
+"""The rebuild endpoints, mounted by `create_app(ops_controllers=...)` behind OpsOnly.
 
 `POST` only records the request; the worker process runs it, so `GET` reads its progress
 from the store (it survives API restarts) and `DELETE` asks the worker to cancel.
