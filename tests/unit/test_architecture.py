@@ -75,3 +75,52 @@ def test_adapter_technologies_are_not_allowed_in_the_application() -> None:
     forbidden = {"aiokafka", "psycopg", "psycopg_pool", "litestar", "adapters", "entrypoints"}
 
     assert not forbidden & (ALLOWED["application"] | set(sys.stdlib_module_names))
+
+
+def imported_modules(source: str) -> set[str]:
+    """Dotted names of what a module imports (`from a.b import c` gives `a.b`)."""
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+    return modules
+
+
+def adapter_packages() -> list[str]:
+    return sorted(p.name for p in (SRC / "adapters").iterdir() if (p / "__init__.py").is_file())
+
+
+@pytest.mark.parametrize("adapter", adapter_packages())
+def test_an_adapter_imports_no_other_adapter_and_no_entrypoint(adapter: str) -> None:
+    """Adapters meet only in the composition root: one that needs another's work gets it
+    through a port (or a plain callable) wired in entrypoints.container."""
+    found = {}
+    for path in sorted((SRC / "adapters" / adapter).rglob("*.py")):
+        outward = {
+            module
+            for module in imported_modules(path.read_text(encoding="utf-8"))
+            if module.split(".")[0] in {"entrypoints", "devtools"}
+            or (module.startswith("adapters.") and module.split(".")[1] != adapter)
+            or module == "adapters"
+        }
+        if outward:
+            found[str(path.relative_to(SRC))] = outward
+    assert found == {}
+
+
+def test_the_service_imports_no_developer_tooling() -> None:
+    """`entrypoints` (the service's ways in) runs without `devtools`; the CLI registers the
+    developer commands by module name only."""
+    found = {}
+    for layer in ("domain", "application", "adapters", "entrypoints"):
+        for path in sorted((SRC / layer).rglob("*.py")):
+            if "devtools" in imported_packages(path.read_text(encoding="utf-8")):
+                found[str(path.relative_to(SRC))] = "devtools"
+    assert found == {}
+
+
+def test_the_outward_checks_see_a_neighbouring_adapter() -> None:
+    source = "from adapters.kafka.conversions import is_transient\nimport entrypoints.bootstrap"
+    assert imported_modules(source) == {"adapters.kafka.conversions", "entrypoints.bootstrap"}
