@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src/domain src/application
+	$(BIN)/mypy src
 
 unit: venv
 	$(BIN)/pytest -m unit -q

@@ -136,7 +136,9 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path)
 def _token(settings: Settings) -> str:
     now = int(time.time())
     claims = {"sub": "demo", "roles": ["ops"], "iat": now, "exp": now + 12 * 3600}
-    return jwt.encode(claims, with_dev_secrets(settings).ops_jwt_secret, algorithm="HS256")
+    secret = with_dev_secrets(settings).ops_jwt_secret
+    assert secret is not None  # development mode fills it in
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 async def _traffic(

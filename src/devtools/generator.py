@@ -10,6 +10,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -53,12 +54,14 @@ class GeneratorOptions(msgspec.Struct, frozen=True, kw_only=True):
 _encoder = msgspec.json.Encoder()
 
 
-def order_history(rng: random.Random, order_id: str, options: GeneratorOptions) -> list[dict]:
+def order_history(
+    rng: random.Random, order_id: str, options: GeneratorOptions
+) -> list[dict[str, Any]]:
     """The events of one order, in sequence order (sequence = index + 1)."""
     at = options.start + timedelta(seconds=rng.randrange(0, 30 * 24 * 3600))
     customer = f"cust-{rng.randrange(options.customers):05d}"
 
-    def item(n: int) -> dict:
+    def item(n: int) -> dict[str, Any]:
         body = {
             "itemId": f"{order_id}-i{n}",
             "sku": f"SKU-{rng.randrange(1000):04d}",
@@ -70,7 +73,7 @@ def order_history(rng: random.Random, order_id: str, options: GeneratorOptions) 
             body["taxRate"] = tax
         return body
 
-    def base(kind: str) -> dict:
+    def base(kind: str) -> dict[str, Any]:
         nonlocal at
         at += timedelta(seconds=rng.randint(1, 600))
         stamp = at.isoformat().replace("+00:00", "Z")
@@ -134,7 +137,7 @@ def _imperfect(
     return out
 
 
-def _record(order_id: str, event: dict, sequence: int) -> OutgoingRecord:
+def _record(order_id: str, event: dict[str, Any], sequence: int) -> OutgoingRecord:
     return OutgoingRecord(
         key=order_id.encode(),
         value=_encoder.encode(event),
@@ -147,7 +150,7 @@ def poison(rng: random.Random, kind: str) -> OutgoingRecord:
     order_id = f"poison-{rng.randrange(10**9):09d}"
     good = order_history(rng, order_id, GeneratorOptions(events_per_order=2, seed=0))
     created, added = good[0], good[1]
-    seq1 = (("x-sequence", b"1"),)
+    seq1: tuple[tuple[str, bytes], ...] = (("x-sequence", b"1"),)
     match kind:
         case "invalid_json":
             return OutgoingRecord(order_id.encode(), b'{"type": "OrderCreated", ', seq1)
@@ -160,7 +163,7 @@ def poison(rng: random.Random, kind: str) -> OutgoingRecord:
         case "missing_sequence":
             return OutgoingRecord(order_id.encode(), _encoder.encode(created), ())
         case "invalid_sequence":
-            headers = (("x-sequence", b"first"),)
+            headers: tuple[tuple[str, bytes], ...] = (("x-sequence", b"first"),)
             return OutgoingRecord(order_id.encode(), _encoder.encode(created), headers)
         case "key_mismatch":
             return OutgoingRecord(b"someone-else", _encoder.encode(created), seq1)

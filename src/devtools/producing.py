@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -34,7 +35,7 @@ async def publish(
     )
     await producer.start()
     sent = 0
-    in_flight: list[asyncio.Future] = []
+    in_flight: list[asyncio.Future[Any]] = []
     started = time.monotonic()
     try:
         for record in records:

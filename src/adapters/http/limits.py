@@ -11,6 +11,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import msgspec
+from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -56,8 +57,8 @@ class HeaderLimits:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problem = headers_problem(scope["headers"])
+        if scope["type"] == ScopeType.HTTP:
+            problem = headers_problem(list(scope["headers"]))
             if problem is not None:
                 await _refuse(send, problem)
                 return
@@ -88,4 +89,4 @@ async def _refuse(send: Send, detail: str) -> None:
         (b"connection", b"close"),
     ]
     await send({"type": "http.response.start", "status": _STATUS.value, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body})  # type: ignore[arg-type]

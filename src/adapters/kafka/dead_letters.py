@@ -158,7 +158,7 @@ class KafkaDeadLetters:
         """The broker's acknowledgement to come, or why the producer refused the letter."""
         key, value = _key_and_value(letter, form)
         try:
-            return await producer.send(
+            return await producer.send(  # type: ignore[no-any-return]  # aiokafka: untyped
                 self._topic, key=key, value=value, headers=dead_letter_headers(letter, form)
             )
         except Exception as error:

@@ -30,7 +30,7 @@ class _BoundedText(Loader):
 
     def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
         super().__init__(oid, context)
-        self._loader = _TEXT(oid, context)
+        self._loader = _TEXT(oid, context)  # type: ignore[misc]  # found at import: not None
 
     def load(self, data: Buffer) -> datetime:
         try:
@@ -44,7 +44,7 @@ class _BoundedBinary(Loader):
 
     def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
         super().__init__(oid, context)
-        self._loader = _BINARY(oid, context)
+        self._loader = _BINARY(oid, context)  # type: ignore[misc]  # found at import: not None
 
     def load(self, data: Buffer) -> datetime:
         try:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import tempfile
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from devtools.generator import GeneratorOptions
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from adapters.memory.stand_ins import MemoryTopic
 
 
 @click.command("demo")
@@ -79,7 +86,7 @@ def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
         poison_fraction=0.002,
     )
 
-    def pipeline(_app: object) -> object:
+    def pipeline(_app: Litestar) -> AbstractAsyncContextManager[MemoryTopic]:
         return memory_pipeline(container, options, trickle_rate=rate)
 
     app = create_app_from_container(container, lifespan=[pipeline])
