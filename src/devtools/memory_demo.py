@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 from loguru import logger
 
+from adapters.memory.record_source import MemoryRecordSource
 from adapters.memory.stand_ins import MemoryTopic
-from application.consuming import BATCH_MAX_RECORDS
-from application.ports import ConsumerState
+from application.consuming import ConsumeSettings, ConsumeTopic
 from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
 
@@ -28,24 +28,22 @@ async def feed(topic: MemoryTopic, options: GeneratorOptions, rate: float = 0.0)
     return count
 
 
-async def pump(
-    container: Container, topic: MemoryTopic, batch_size: int = BATCH_MAX_RECORDS
-) -> None:
-    """The worker loop over a MemoryTopic: read from the stored positions, project, repeat."""
-    project = container.project_batch()
-    store = container.view_store()
-    group = container.config.consumer_group()
-    container.consumer_status().state = ConsumerState.RUNNING
-    while True:
-        positions = await store.positions(group, topic.name)
-        busy = False
-        for partition in range(topic.partitions):
-            records = topic.read(partition, positions.get(partition, 0), batch_size)
-            if records:
-                busy = True
-                await project(records)
-        if not busy:
-            await asyncio.sleep(0.05)
+def consume_topic(container: Container, topic: MemoryTopic) -> ConsumeTopic:
+    """The worker's own loop (ConsumeTopic) over the MemoryTopic and the in-memory views."""
+    config = container.config
+    return ConsumeTopic(
+        MemoryRecordSource(topic),
+        container.project_batch(),
+        container.view_store(),
+        container.consumer_status(),
+        ConsumeSettings(
+            consumer_group=config.consumer_group(),
+            topic=topic.name,
+            batch_max_records=config.batch_max_records(),
+            batch_max_wait_ms=config.batch_max_wait_ms(),
+        ),
+        is_transient=lambda _: False,  # nothing outside the process to wait for
+    )
 
 
 @contextlib.asynccontextmanager
@@ -64,11 +62,12 @@ async def memory_pipeline(
             )
             await feed(topic, live, trickle_rate)
 
-    tasks = [asyncio.create_task(produce()), asyncio.create_task(pump(container, topic))]
+    stopping = asyncio.Event()
+    producing = asyncio.create_task(produce())
+    consuming = asyncio.create_task(consume_topic(container, topic).run(stopping))
     try:
         yield topic
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        container.consumer_status().state = ConsumerState.STOPPED
+        producing.cancel()
+        stopping.set()  # the batch in flight is finished; the loop records STOPPED
+        await asyncio.gather(producing, consuming, return_exceptions=True)

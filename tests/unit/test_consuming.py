@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 
 import pytest
 
+from adapters.memory.record_source import MemoryRecordSource
 from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.consuming import (
     ConsumeSettings,
     ConsumeTopic,
-    PartitionListener,
     WorkerStatus,
 )
-from application.ports import ConsumerState, Position
+from application.ports import ConsumerState
 from application.projecting import BatchOutcome, ProjectBatch
 from domain.batch import apply_batch
 from domain.decoding import decode_record
@@ -31,55 +31,11 @@ class DatabaseDown(Exception):
     """Stands for psycopg.OperationalError: the loop is told it is transient."""
 
 
-class FakeSource:
+class FakeSource(MemoryRecordSource):
     """A RecordSource over a MemoryTopic; `assign` plays the group coordinator."""
 
     def __init__(self, topic: MemoryTopic, broker_committed: Mapping[int, int] | None = None):
-        self.topic = topic
-        self.listener: PartitionListener | None = None
-        self.assigned: set[int] = set()
-        self.paused: set[int] = set()
-        # Where a real consumer starts a partition before any seek: Kafka's committed offset.
-        self.broker_committed = dict(broker_committed or {})
-        self.next_offset: dict[int, int] = {}
-        self.commits: list[tuple[Position, ...]] = []
-        self._first_assignment = asyncio.Event()
-
-    def subscribe(self, listener: PartitionListener) -> None:
-        self.listener = listener
-
-    async def assign(self, partitions: Set[int]) -> None:
-        while self.listener is None:
-            await asyncio.sleep(0)
-        await self.listener.partitions_revoked(set(self.assigned))
-        self.assigned, self.paused = set(partitions), set()
-        self.next_offset = {p: self.broker_committed.get(p, 0) for p in partitions}
-        await self.listener.partitions_assigned(set(partitions))
-        self._first_assignment.set()
-
-    async def fetch(self, max_records: int, timeout_ms: int) -> list[RawRecord]:
-        await self._first_assignment.wait()  # as aiokafka's getmany before the first join
-        await asyncio.sleep(0.001)
-        records: list[RawRecord] = []
-        for p in sorted(self.assigned - self.paused):
-            chunk = self.topic.read(p, self.next_offset[p], max_records - len(records))
-            self.next_offset[p] += len(chunk)
-            records.extend(chunk)
-        return records
-
-    async def seek(self, offsets: Mapping[int, int | None]) -> None:
-        for p, offset in offsets.items():
-            self.next_offset[p] = offset or 0
-
-    async def commit(self, positions: Sequence[Position]) -> None:
-        self.commits.append(tuple(positions))
-        self.broker_committed.update({p.partition: p.next_offset for p in positions})
-
-    def pause(self, partitions: Collection[int]) -> None:
-        self.paused |= set(partitions)
-
-    def resume(self, partitions: Collection[int]) -> None:
-        self.paused -= set(partitions)
+        super().__init__(topic, broker_committed, assign_all=False)
 
 
 class FlakyStore(MemoryViewStore):
