@@ -63,8 +63,15 @@ class MemoryTopic:
         self.name = name
         self._logs: list[list[RawRecord]] = [[] for _ in range(partitions)]
 
-    def append(self, key: bytes, value: bytes, headers: tuple[tuple[str, bytes], ...]) -> RawRecord:
-        partition = hash(key) % len(self._logs)
+    def append(
+        self,
+        key: bytes,
+        value: bytes,
+        headers: tuple[tuple[str, bytes], ...],
+        partition: int | None = None,
+    ) -> RawRecord:
+        """On `partition`, or on the one the key hashes to (as a producer's default)."""
+        partition = hash(key) % len(self._logs) if partition is None else partition
         log = self._logs[partition]
         record = RawRecord(self.name, partition, len(log), key, value, headers)
         log.append(record)
@@ -78,6 +85,9 @@ class MemoryTopic:
         return len(self._logs)
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
+        """Implements EndOffsets; like the broker, knows no other topic."""
+        if topic != self.name:
+            return {}
         return {p: len(log) for p, log in enumerate(self._logs)}
 
 
