@@ -10,45 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence, Set
+from collections.abc import Awaitable, Callable, Collection, Sequence, Set
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 from loguru import logger
 
 from application.broker_commits import BrokerCommits
-from application.ports import BatchSpans, ConsumerState, Position, ViewStore
+from application.ports import (
+    BatchSpans,
+    ConsumerState,
+    RecordSource,
+    ViewStore,
+)
 from application.projecting import BatchOutcome
 from domain.records import RawRecord
-
-
-class PartitionListener(Protocol):
-    async def partitions_revoked(self, partitions: Set[int]) -> None: ...
-
-    async def partitions_assigned(self, partitions: Set[int]) -> None: ...
-
-
-class RecordSource(Protocol):
-    """One topic, consumed as a member of a consumer group."""
-
-    def subscribe(self, listener: PartitionListener) -> None: ...
-
-    async def fetch(self, max_records: int, timeout_ms: int) -> list[RawRecord]:
-        """At most `max_records` records of unpaused partitions, in offset order per partition."""
-        ...
-
-    async def seek(self, offsets: Mapping[int, int | None]) -> None:
-        """Next offset to fetch per partition; None means the earliest one still in the log."""
-        ...
-
-    async def commit(self, positions: Sequence[Position]) -> None:
-        """Copy positions to the broker for the standard tools; best effort, never raises."""
-        ...
-
-    def pause(self, partitions: Collection[int]) -> None: ...
-
-    def resume(self, partitions: Collection[int]) -> None: ...
 
 
 class WorkerStatus:

@@ -13,11 +13,11 @@ from msgspec.structs import replace
 
 from application.rebuild.model import (
     Rebuild,
-    RebuildLog,
     RebuildMode,
     RebuildPhase,
     RebuildState,
 )
+from application.rebuild.ports import RebuildLog
 
 R, W, S, F, C = (
     RebuildState.RUNNING,

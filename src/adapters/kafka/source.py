@@ -18,8 +18,7 @@ from loguru import logger
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
-from application.consuming import PartitionListener
-from application.ports import Position
+from application.ports import PartitionListener, Position
 from domain.records import RawRecord
 
 # (partition, stored position, log start): records between the two were never consumed.

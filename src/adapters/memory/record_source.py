@@ -10,8 +10,7 @@ import asyncio
 from collections.abc import Collection, Mapping, Sequence, Set
 
 from adapters.memory.stand_ins import MemoryTopic
-from application.consuming import PartitionListener
-from application.ports import Position
+from application.ports import PartitionListener, Position
 from domain.records import RawRecord
 
 # An empty fetch waits this long at most (Kafka's long poll), so that an idle loop sleeps.

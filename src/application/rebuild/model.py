@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 import msgspec
 
@@ -99,37 +98,3 @@ def progress_of(rebuild: Rebuild) -> RebuildProgress:
     elif rebuild.active and rate:
         eta = round(max(0, target - replayed) / rate, 1)
     return RebuildProgress(replayed, target, percent, rate, eta)
-
-
-class RebuildLog(Protocol):
-    """Where rebuilds are recorded: shared by the API and the worker, survives restarts."""
-
-    async def add(self, rebuild: Rebuild) -> Rebuild | None:
-        """Record `rebuild` unless another one is active; return that other one then."""
-        ...
-
-    async def get(self, rebuild_id: str) -> Rebuild | None: ...
-
-    async def request_cancel(self, rebuild_id: str) -> Rebuild | None:
-        """Flag a RUNNING rebuild for cancelling (one no worker claimed yet is CANCELLED at
-        once); return the rebuild as it is now, or None when there is no such rebuild."""
-        ...
-
-    async def expire_stale(self) -> None:
-        """Mark FAILED every active rebuild whose worker stopped heartbeating (or that no
-        worker claimed) within the configured time, by the store's clock."""
-        ...
-
-    async def claim(self, owner: str) -> Rebuild | None:
-        """The oldest rebuild no worker has claimed, now owned by `owner` (phase REPLAYING)."""
-        ...
-
-    async def heartbeat(self, rebuild: Rebuild) -> Rebuild | None:
-        """Store the owner's phase and progress; return the stored rebuild (to see a cancel
-        request), or None when it is no longer active under this owner."""
-        ...
-
-    async def move(self, rebuild: Rebuild, state: RebuildState, error: str | None = None) -> bool:
-        """Move the owner's rebuild to `state` if the state machine allows it; entering
-        SWAPPING also requires that no cancel was requested. False when it did not move."""
-        ...

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from application.rebuild.model import Rebuild, RebuildState
 from domain.records import RawRecord
 
 
@@ -90,4 +91,38 @@ class LiveWorker(Protocol):
     def paused(self, reposition: bool = False) -> AbstractAsyncContextManager[None]:
         """Entered once the batch in flight is written and no other will start; on exit the
         worker resumes (first seeking to the stored positions when `reposition`)."""
+        ...
+
+
+class RebuildLog(Protocol):
+    """Where rebuilds are recorded: shared by the API and the worker, survives restarts."""
+
+    async def add(self, rebuild: Rebuild) -> Rebuild | None:
+        """Record `rebuild` unless another one is active; return that other one then."""
+        ...
+
+    async def get(self, rebuild_id: str) -> Rebuild | None: ...
+
+    async def request_cancel(self, rebuild_id: str) -> Rebuild | None:
+        """Flag a RUNNING rebuild for cancelling (one no worker claimed yet is CANCELLED at
+        once); return the rebuild as it is now, or None when there is no such rebuild."""
+        ...
+
+    async def expire_stale(self) -> None:
+        """Mark FAILED every active rebuild whose worker stopped heartbeating (or that no
+        worker claimed) within the configured time, by the store's clock."""
+        ...
+
+    async def claim(self, owner: str) -> Rebuild | None:
+        """The oldest rebuild no worker has claimed, now owned by `owner` (phase REPLAYING)."""
+        ...
+
+    async def heartbeat(self, rebuild: Rebuild) -> Rebuild | None:
+        """Store the owner's phase and progress; return the stored rebuild (to see a cancel
+        request), or None when it is no longer active under this owner."""
+        ...
+
+    async def move(self, rebuild: Rebuild, state: RebuildState, error: str | None = None) -> bool:
+        """Move the owner's rebuild to `state` if the state machine allows it; entering
+        SWAPPING also requires that no cancel was requested. False when it did not move."""
         ...

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from application.rebuild.model import RebuildLog, RebuildState
+from application.rebuild.model import RebuildState
+from application.rebuild.ports import RebuildLog
 from application.rebuild.replaying import RebuildRun
 from domain.batch import BatchResult
 from domain.records import Rejected

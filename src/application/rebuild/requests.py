@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from application.errors import Conflict, NotFound
-from application.rebuild.model import Rebuild, RebuildLog, RebuildMode, RebuildState
+from application.rebuild.model import Rebuild, RebuildMode, RebuildState
+from application.rebuild.ports import RebuildLog
 
 
 class RebuildsDisabled(Conflict):

@@ -17,8 +17,8 @@ import msgspec
 from loguru import logger
 
 from application.ports import ViewStore
-from application.rebuild.model import Rebuild, RebuildLog, RebuildMode, RebuildPhase, RebuildState
-from application.rebuild.ports import BulkReplay, LiveWorker, OpenReplay, ShadowViews
+from application.rebuild.model import Rebuild, RebuildMode, RebuildPhase, RebuildState
+from application.rebuild.ports import BulkReplay, LiveWorker, OpenReplay, RebuildLog, ShadowViews
 from application.rebuild.recording import PhaseClock, RunRecorder
 from application.rebuild.replaying import (
     Offsets,

@@ -16,7 +16,8 @@ from loguru import logger
 from application.consuming import WorkerStatus
 from application.ports import ConsumerState
 from application.projecting import BatchOutcome
-from application.rebuild.model import Rebuild, RebuildLog, RebuildState
+from application.rebuild.model import Rebuild, RebuildState
+from application.rebuild.ports import RebuildLog
 from domain.records import RawRecord
 
 Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]
