@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence, Set
+from collections.abc import Callable, Collection, Set
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -24,7 +24,7 @@ from application.ports import (
     RecordSource,
     ViewStore,
 )
-from application.projecting import BatchOutcome
+from application.projecting import Project
 from domain.records import RawRecord
 
 
@@ -47,9 +47,6 @@ class ConsumeSettings(msgspec.Struct, frozen=True):
     batch_max_wait_ms: int = 100
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 30.0
-
-
-Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]
 
 
 class ConsumeTopic:

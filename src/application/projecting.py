@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 
 import msgspec
@@ -42,6 +42,10 @@ def next_positions(records: Sequence[RawRecord]) -> tuple[Position, ...]:
         key = (record.topic, record.partition)
         latest[key] = max(latest.get(key, -1), record.offset)
     return tuple(Position(t, p, offset + 1) for (t, p), offset in sorted(latest.items()))
+
+
+# What projects a batch: a ProjectBatch, or the gate in front of one (rebuild/worker.py).
+Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]
 
 
 class ProjectBatch:

@@ -24,9 +24,10 @@ from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.source import KafkaRecordSource
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.migrations import SchemaError, check_schema
-from application.consuming import ConsumeSettings, ConsumeTopic, Project, WorkerStatus
+from application.consuming import ConsumeSettings, ConsumeTopic, WorkerStatus
 from application.ops import ReportLag
 from application.ports import BatchSpans, ConsumerState, ConsumerStates, ViewStore
+from application.projecting import Project
 from application.rebuild.worker import LiveViewsRewritten, WatchRebuilds
 from entrypoints.worker_guards import WorkerGuards
 

@@ -13,12 +13,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import msgspec
 
-from application.projecting import BatchOutcome
+from application.projecting import Project
 from application.rebuild.model import Rebuild, RebuildPhase
 from application.rebuild.ports import TopicReplay
 from domain.records import RawRecord
 
-Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]
 Offsets = dict[int, int]
 
 

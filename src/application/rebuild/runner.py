@@ -17,12 +17,12 @@ import msgspec
 from loguru import logger
 
 from application.ports import ViewStore
+from application.projecting import Project
 from application.rebuild.model import Rebuild, RebuildMode, RebuildPhase, RebuildState
 from application.rebuild.ports import BulkReplay, LiveWorker, OpenReplay, RebuildLog, ShadowViews
 from application.rebuild.recording import PhaseClock, RunRecorder
 from application.rebuild.replaying import (
     Offsets,
-    Project,
     RebuildCancelled,
     RebuildFailed,
     RebuildRun,

@@ -8,19 +8,17 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from loguru import logger
 
 from application.consuming import WorkerStatus
 from application.ports import ConsumerState
-from application.projecting import BatchOutcome
+from application.projecting import BatchOutcome, Project
 from application.rebuild.model import Rebuild, RebuildState
 from application.rebuild.ports import RebuildLog
 from domain.records import RawRecord
-
-Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]
 
 
 class LiveViewsRewritten(Exception):
