@@ -35,6 +35,25 @@ class WorkerStatus:
         self.state = ConsumerState.STARTING
 
 
+class RebuildAwareStatus(WorkerStatus):
+    """The worker's state as its consume loop sets it, read as REBUILDING while a rebuild
+    holds the live worker (the loop keeps writing RUNNING underneath)."""
+
+    def __init__(self) -> None:
+        self.held = False
+        super().__init__()
+
+    @property
+    def state(self) -> ConsumerState:
+        if self.held and self._state not in (ConsumerState.STOPPED, ConsumerState.FAILED):
+            return ConsumerState.REBUILDING
+        return self._state
+
+    @state.setter
+    def state(self, state: ConsumerState) -> None:
+        self._state = state
+
+
 # The records of one batch (one database transaction) at most, unless
 # STREAMVIEW_BATCH_MAX_RECORDS says otherwise; the one place this default is written.
 BATCH_MAX_RECORDS = 2000

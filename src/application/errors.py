@@ -26,3 +26,8 @@ class InvalidParameter(ApplicationError):
 
 class Unavailable(ApplicationError):
     """A store or broker the request needs did not answer in time; worth retrying later."""
+
+
+class LiveViewsRewritten(Exception):
+    """Raised into the live consume loop once after an in-place rebuild: the stored positions
+    changed under it. The worker treats it as transient: it seeks to them again."""

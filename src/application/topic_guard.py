@@ -24,8 +24,8 @@ from typing import Protocol
 
 import msgspec
 
+from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerState
-from application.rebuild.worker import RebuildAwareStatus
 
 
 class Severity(StrEnum):

@@ -12,7 +12,8 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import psycopg
 from loguru import logger
@@ -25,10 +26,10 @@ from adapters.kafka.source import KafkaRecordSource
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.migrations import SchemaError, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic, WorkerStatus
+from application.errors import LiveViewsRewritten
 from application.ops import ReportLag
 from application.ports import BatchSpans, ConsumerState, ConsumerStates, ViewStore
 from application.projecting import Project
-from application.rebuild.worker import LiveViewsRewritten, WatchRebuilds
 from entrypoints.worker_guards import WorkerGuards
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
@@ -104,7 +105,7 @@ class Worker:
         store: ViewStore,
         status: WorkerStatus,
         spans: BatchSpans,
-        watch_rebuilds: WatchRebuilds,
+        watch_rebuilds: Callable[[asyncio.Event], Coroutine[Any, Any, None]],  # until stopped
         report_lag: ReportLag,
         metrics: PrometheusMetrics,
         consumer_states: ConsumerStates,

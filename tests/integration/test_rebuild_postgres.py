@@ -17,12 +17,13 @@ from adapters.postgres.pool import make_pool
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
+from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerState
 from application.projecting import ProjectBatch
 from application.rebuild.model import RebuildMode, RebuildState
 from application.rebuild.requests import StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate, RebuildAwareStatus
+from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool

@@ -11,13 +11,15 @@ from typing import Any
 
 from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
 from adapters.memory.views import MemoryViewStore
+from application.consuming import RebuildAwareStatus
+from application.errors import LiveViewsRewritten
 from application.ports import ConsumerState, ListQuery, OrderFilters, Sort, SortField
 from application.projecting import BatchOutcome, ProjectBatch
 from application.rebuild.model import Rebuild, RebuildMode
 from application.rebuild.replaying import RebuildRun, Replayer
 from application.rebuild.requests import StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate, LiveViewsRewritten, RebuildAwareStatus
+from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from domain.records import RawRecord
 from tests.unit.rebuild_fakes import (

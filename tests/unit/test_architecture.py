@@ -124,3 +124,19 @@ def test_the_service_imports_no_developer_tooling() -> None:
 def test_the_outward_checks_see_a_neighbouring_adapter() -> None:
     source = "from adapters.kafka.conversions import is_transient\nimport entrypoints.bootstrap"
     assert imported_modules(source) == {"adapters.kafka.conversions", "entrypoints.bootstrap"}
+
+
+def test_the_live_path_knows_the_rebuild_only_through_its_ports() -> None:
+    """The consume loop, the projection, the reads and the worker import nothing of
+    `application.rebuild`; the composition root hands them the rebuild's gate and watcher."""
+    found = {}
+    live_path = [*sorted((SRC / "application").glob("*.py")), SRC / "entrypoints" / "worker.py"]
+    for path in live_path:
+        rebuild = {
+            module
+            for module in imported_modules(path.read_text(encoding="utf-8"))
+            if module.startswith("application.rebuild")
+        }
+        if rebuild:
+            found[str(path.relative_to(SRC))] = rebuild
+    assert found == {}

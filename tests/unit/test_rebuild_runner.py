@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from application.errors import LiveViewsRewritten
 from application.ports import ConsumerState
 from application.rebuild.model import RebuildMode, RebuildPhase, RebuildState
 from application.rebuild.requests import CancelRebuild
-from application.rebuild.worker import LiveViewsRewritten
 from tests.unit.rebuild_fakes import GROUP, TOPIC
 from tests.unit.rebuild_harness import ElsewhereReplay, Harness, dump, reference
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.errors import Conflict, NotFound
+from application.errors import Conflict, LiveViewsRewritten, NotFound
 from application.ports import ConsumerState
 from application.rebuild.model import (
     TRANSITIONS,
@@ -23,7 +23,7 @@ from application.rebuild.requests import (
     RebuildsDisabled,
     StartRebuild,
 )
-from application.rebuild.worker import LiveViewsRewritten, WatchRebuilds
+from application.rebuild.worker import WatchRebuilds
 from tests.contracts.rebuild_log import RebuildLogContract
 from tests.unit.rebuild_fakes import MemoryRebuildLog
 from tests.unit.rebuild_harness import Harness, dump

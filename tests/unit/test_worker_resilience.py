@@ -13,9 +13,9 @@ from aiokafka.errors import KafkaConnectionError, UnknownError
 import adapters.kafka.dead_letters as dead_letters_module
 import entrypoints.worker as worker_module
 from adapters.kafka.dead_letters import KafkaDeadLetters
+from application.consuming import RebuildAwareStatus
 from application.ops import ConsumerProbe
 from application.ports import ConsumerState
-from application.rebuild.worker import RebuildAwareStatus
 from domain.records import DlqReason, RawRecord, Rejected
 
 pytestmark = pytest.mark.unit

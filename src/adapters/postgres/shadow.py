@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.catalog import copy_grants, indexes_of, server_started
 from adapters.postgres.swap import PostgresSwap
 from adapters.postgres.tables import POSITIONS_TABLE, ViewTables
-from application.rebuild.ports import SwapContended
+from application.rebuild.errors import SwapContended
 
 SHADOW = ViewTables.suffixed("_shadow")
 

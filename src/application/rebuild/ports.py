@@ -10,11 +10,6 @@ from application.rebuild.model import Rebuild, RebuildState
 from domain.records import RawRecord
 
 
-class SwapContended(Exception):
-    """The swap did not get its locks in time, or lost a deadlock to a writer of another
-    worker process; it was rolled back whole and may be tried again."""
-
-
 class SwapSession(Protocol):
     """A transaction that holds the live views against writers (and, briefly, readers)."""
 

@@ -14,19 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import msgspec
 
 from application.projecting import Project
+from application.rebuild.errors import RebuildCancelled, RebuildFailed
 from application.rebuild.model import Rebuild, RebuildPhase
 from application.rebuild.ports import TopicReplay
 from domain.records import RawRecord
 
 Offsets = dict[int, int]
-
-
-class RebuildCancelled(Exception):
-    pass
-
-
-class RebuildFailed(Exception):
-    pass
 
 
 class RebuildRun:

@@ -18,16 +18,11 @@ from loguru import logger
 
 from application.ports import ViewStore
 from application.projecting import Project
+from application.rebuild.errors import RebuildCancelled, RebuildFailed
 from application.rebuild.model import Rebuild, RebuildMode, RebuildPhase, RebuildState
 from application.rebuild.ports import BulkReplay, LiveWorker, OpenReplay, RebuildLog, ShadowViews
 from application.rebuild.recording import PhaseClock, RunRecorder
-from application.rebuild.replaying import (
-    Offsets,
-    RebuildCancelled,
-    RebuildFailed,
-    RebuildRun,
-    Replayer,
-)
+from application.rebuild.replaying import Offsets, RebuildRun, Replayer
 from application.rebuild.swapping import replay_in_bulk, swap
 
 

@@ -6,15 +6,9 @@ from collections.abc import Mapping
 
 from loguru import logger
 
-from application.rebuild.ports import BulkReplay, ShadowViews, SwapContended
-from application.rebuild.replaying import (
-    Offsets,
-    RebuildCancelled,
-    RebuildFailed,
-    RebuildRun,
-    Replayer,
-    positions_after_replay,
-)
+from application.rebuild.errors import RebuildCancelled, RebuildFailed, SwapContended
+from application.rebuild.ports import BulkReplay, ShadowViews
+from application.rebuild.replaying import Offsets, RebuildRun, Replayer, positions_after_replay
 
 
 class LiveMoved(Exception):

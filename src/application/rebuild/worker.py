@@ -13,36 +13,12 @@ from typing import Any
 
 from loguru import logger
 
-from application.consuming import WorkerStatus
-from application.ports import ConsumerState
+from application.consuming import RebuildAwareStatus
+from application.errors import LiveViewsRewritten
 from application.projecting import BatchOutcome, Project
 from application.rebuild.model import Rebuild, RebuildState
 from application.rebuild.ports import RebuildLog
 from domain.records import RawRecord
-
-
-class LiveViewsRewritten(Exception):
-    """Raised into the live consume loop once after an in-place rebuild: the stored positions
-    changed under it. The worker treats it as transient: it seeks to them again."""
-
-
-class RebuildAwareStatus(WorkerStatus):
-    """The worker's state as its consume loop sets it, read as REBUILDING while a rebuild
-    holds the live worker (the loop keeps writing RUNNING underneath)."""
-
-    def __init__(self) -> None:
-        self.held = False
-        super().__init__()
-
-    @property
-    def state(self) -> ConsumerState:
-        if self.held and self._state not in (ConsumerState.STOPPED, ConsumerState.FAILED):
-            return ConsumerState.REBUILDING
-        return self._state
-
-    @state.setter
-    def state(self, state: ConsumerState) -> None:
-        self._state = state
 
 
 class LiveGate:
