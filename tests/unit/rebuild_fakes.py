@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -24,6 +25,7 @@ from application.rebuild.model import (
     RebuildPhase,
     RebuildState,
 )
+from application.rebuild.ports import RebuildLog, ShadowViews, TopicReplay
 from domain.batch import BatchResult, BatchTally
 from domain.records import RawRecord
 
@@ -123,11 +125,13 @@ class SwappableStore:
     def __init__(self, store: MemoryViewStore) -> None:
         self.live = store
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.live, name)
 
 
-async def set_positions(store: MemoryViewStore, group: str, topic: str, at: Mapping[int, int]):
+async def set_positions(
+    store: MemoryViewStore, group: str, topic: str, at: Mapping[int, int]
+) -> None:
     empty = BatchResult([], [], [], [], BatchTally())
     positions = tuple(Position(topic, p, n) for p, n in at.items())
     await store.in_transaction(lambda tx: tx.save(BatchWrite(group, empty, positions)))
@@ -172,7 +176,10 @@ class MemorySwap:
         self._views = views
 
     async def live_positions(self) -> dict[int, int]:
-        return await self._views.live.positions(self._views.group, self._views.topic)
+        positions: dict[int, int] = await self._views.live.positions(
+            self._views.group, self._views.topic
+        )
+        return positions
 
     async def swap(self, positions: Mapping[int, int], rebuild_id: str) -> None:
         views = self._views
@@ -224,3 +231,13 @@ class MemoryReplay:
             yield self
 
         return open_replay
+
+
+def _stand_in_for_the_ports(topic: MemoryTopic) -> None:
+    """Never called: mypy (make lint) checks these fakes against the Protocols they stand in
+    for, so that a port that changes breaks its fake too."""
+    log: RebuildLog = MemoryRebuildLog()
+    live = SwappableStore(MemoryViewStore())
+    shadow: ShadowViews = MemoryShadowViews(live, MemoryRebuildLog(), GROUP, TOPIC)
+    replay: TopicReplay = MemoryReplay(topic)
+    del log, shadow, replay
