@@ -20,7 +20,8 @@ lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/mypy tests/unit/rebuild_fakes.py tests/unit/test_end_offsets_memory.py tests/unit/test_dead_letters_memory.py
+	$(BIN)/mypy tests/unit/rebuild_fakes.py tests/unit/test_end_offsets_memory.py \
+	  tests/unit/test_dead_letters_memory.py tests/unit/test_record_source_memory.py
 
 unit: venv
 	$(BIN)/pytest -m unit -q
