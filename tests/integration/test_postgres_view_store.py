@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
+from adapters.postgres.pool import make_pool
 from adapters.postgres.store import PostgresViewStore, RetryPolicy
 from application.ports import BatchWrite, Position, ProjectionTransaction
 from domain.batch import BatchResult, apply_batch
+from tests.contracts.order_reader_outage import OrderReaderOutageContract
 from tests.contracts.view_store import ViewStoreContract
 from tests.contracts.view_store_data import created, item_added, status_changed
 from tests.integration.postgres_support import dump, execute, open_pool, project
@@ -32,6 +34,18 @@ class TestPostgresViewStore(ViewStoreContract):
     async def store(self, database_url: str) -> AsyncIterator[PostgresViewStore]:
         async with open_pool(database_url) as pool:
             yield PostgresViewStore(pool)
+
+
+class TestPostgresViewStoreAway(OrderReaderOutageContract):
+    @pytest.fixture
+    async def unreachable(self) -> AsyncIterator[PostgresViewStore]:
+        # Nothing listens on port 1: every connection attempt is refused.
+        pool = make_pool("postgresql://streamview@127.0.0.1:1/none", 1, 1, timeout_ms=500)
+        await pool.open(wait=False)
+        try:
+            yield PostgresViewStore(pool)
+        finally:
+            await pool.close()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from application.errors import Unavailable
 from application.ports import (
     BatchWrite,
     EventIdTaken,
@@ -93,11 +94,17 @@ def _check_event_ids(views: dict[str, OrderView], write: BatchWrite) -> None:
 
 
 class MemoryViewStore:
-    """Implements ViewStore and OrderReader."""
+    """Implements ViewStore and OrderReader. `reachable = False` plays the database being
+    away for readers: they get `Unavailable`, as from the PostgreSQL store."""
 
     def __init__(self) -> None:
         self._tables = _Tables()
         self._lock = asyncio.Lock()
+        self.reachable = True
+
+    def _check_reachable(self) -> None:
+        if not self.reachable:
+            raise Unavailable("the in-memory store is switched off")
 
     async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:
         async with self._lock:
@@ -117,6 +124,7 @@ class MemoryViewStore:
         return sum(len(s) for s in self._tables.stash.values())
 
     async def get_order(self, order_id: str) -> OrderDetail | None:
+        self._check_reachable()
         view = self._tables.views.get(order_id)
         if view is None:
             return None
@@ -124,6 +132,7 @@ class MemoryViewStore:
         return OrderDetail(view, tuple(lines[n] for n in sorted(lines)))
 
     async def list_orders(self, query: ListQuery) -> list[OrderView]:
+        self._check_reachable()
         f, attribute = query.filters, _SORT_ATTRIBUTE[query.sort.field]
         rows = [
             v
