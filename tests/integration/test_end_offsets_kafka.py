@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from adapters.kafka.offsets import KafkaEndOffsets
 from application.ports import EndOffsets
 from tests.contracts.end_offsets import EndOffsetsContract
+from tests.integration.worker_support import produce_on_partitions
 
 pytestmark = pytest.mark.integration
 
@@ -23,16 +23,7 @@ async def filled(stack_endpoints, new_topic) -> AsyncIterator[Filled]:  # type: 
 
     async def make(partitions: int, counts: Mapping[int, int]) -> tuple[EndOffsets, str]:
         topic = new_topic(partitions=partitions)
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await producer.start()
-        try:
-            for partition, count in counts.items():
-                for n in range(count):
-                    await producer.send_and_wait(
-                        topic, b"{}", key=f"k{n}".encode(), partition=partition
-                    )
-        finally:
-            await producer.stop()
+        await produce_on_partitions(bootstrap, topic, counts)
         adapters.append(KafkaEndOffsets(bootstrap))
         return adapters[-1], topic
 

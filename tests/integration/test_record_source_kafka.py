@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from adapters.kafka.source import KafkaRecordSource
 from tests.contracts.record_source import RecordSourceContract
+from tests.integration.worker_support import produce_on_partitions
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +24,7 @@ async def source_over(
 
     async def make(partitions: int, counts: Mapping[int, int]) -> KafkaRecordSource:
         topic = new_topic(partitions=partitions)
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await producer.start()
-        try:
-            for partition, count in counts.items():
-                for n in range(count):
-                    value = f"{partition}:{n}".encode()
-                    await producer.send_and_wait(topic, value, key=b"k", partition=partition)
-        finally:
-            await producer.stop()
+        await produce_on_partitions(bootstrap, topic, counts)
         group = f"sv-test-{uuid.uuid4().hex[:12]}"
         source = KafkaRecordSource.create(bootstrap, topic, group, max_records=100)
         await source.start()

@@ -7,14 +7,14 @@ import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import psycopg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
@@ -111,6 +111,19 @@ async def produce(
     security: KafkaSecurity = PLAINTEXT,
 ) -> int:
     return await publish(bootstrap, topic, records, security=security)
+
+
+async def produce_on_partitions(bootstrap: str, topic: str, counts: Mapping[int, int]) -> None:
+    """`counts[p]` records on partition p, their values b"p:n" (n = 0, 1, ...)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for partition, count in counts.items():
+            for n in range(count):
+                value = f"{partition}:{n}".encode()
+                await producer.send_and_wait(topic, value, key=b"k", partition=partition)
+    finally:
+        await producer.stop()
 
 
 async def read_log(
