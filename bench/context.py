@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
+from bench.ports import free_port
 from bench.services import Service
 from bench.sizes import Sizes
 from entrypoints.localstack import kafka_admin
@@ -79,7 +80,7 @@ class BenchContext:
             "STREAMVIEW_CONSUMER_GROUP": group,
             "STREAMVIEW_HTTP_HOST": "127.0.0.1",
             "STREAMVIEW_HTTP_PORT": str(http_port),
-            "STREAMVIEW_METRICS_PORT": str(http_port + 1),
+            "STREAMVIEW_METRICS_PORT": str(free_port()),
             "STREAMVIEW_CURSOR_SECRET": CURSOR_SECRET,
             "STREAMVIEW_OPS_JWT_SECRET": OPS_JWT_SECRET,
             "STREAMVIEW_LOG_LEVEL": "WARNING",
