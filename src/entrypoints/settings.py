@@ -50,6 +50,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cursor_secret: str | None = None
     api_statement_timeout_ms: Positive = 5000
     allow_rebuild: bool = True
+    # A Confluent-compatible schema registry: turns on reading registry-framed values (magic
+    # byte 0 + schema id + Avro or JSON Schema body). Unset: such a value is a dead letter.
+    schema_registry_url: str | None = None
+    schema_registry_user: str | None = None  # HTTP basic auth, with the password
+    schema_registry_password: str | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -73,6 +78,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
         check_secrets(self)
+        url = self.schema_registry_url
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("STREAMVIEW_SCHEMA_REGISTRY_URL must be an http:// or https:// URL")
+        if self.schema_registry_password is not None and self.schema_registry_user is None:
+            raise ValueError(
+                "STREAMVIEW_SCHEMA_REGISTRY_PASSWORD needs STREAMVIEW_SCHEMA_REGISTRY_USER"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         return msgspec.structs.asdict(self)
