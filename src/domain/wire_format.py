@@ -71,3 +71,11 @@ def schema_ids(records: Iterable[RawRecord]) -> set[int]:
         if value is not None and value[:1] == b"\x00" and (found := schema_id(value)) is not None:
             ids.add(found)
     return ids
+
+
+def subject(topic: str, event_type: str, wire_format: WireFormat) -> str:
+    """The registry subject of an event type's schema: TopicRecordNameStrategy for Avro
+    (`orders.events-OrderCreated`, what Confluent's serializers pick for a record named
+    OrderCreated); JSON Schema ones get a suffix, since one subject holds one schema type."""
+    name = f"{topic}-{event_type}"
+    return name if wire_format is WireFormat.AVRO else f"{name}-json"

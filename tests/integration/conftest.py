@@ -17,6 +17,7 @@ Fixtures for tests:
 - new_topic: new_topic(partitions=1) -> name; creates <name> and <name>.dlq, usable at once
   (every partition has a leader), both deleted after the test.
 - group_id: a consumer group id no other test uses.
+- registry_url (session): a real schema registry's Confluent API URL (Apicurio, port 18081).
 - disposable_postgres: a PostgreSQL server of the test alone (a PostgresNode), to crash
   with postgres_support.crash and start again.
 """
@@ -45,6 +46,7 @@ from entrypoints.localstack.config import (
 from entrypoints.localstack.postgres import PostgresNode
 from entrypoints.localstack.sharing import shared_stack
 from tests.integration.postgres_support import disposable_postgres_node
+from tests.integration.registry_support import RegistryOnlyStack, registry_stack_config
 
 ENV_TEST_STACK = "STREAMVIEW_TEST_STACK"
 ENV_TEST_STATE_DIR = "STREAMVIEW_TEST_STATE_DIR"
@@ -95,6 +97,8 @@ def integration_stack_config() -> StackConfig:
         kafka_controller_port=kafka_port + 1,
         postgres_port=int(os.environ.get(ENV_TEST_POSTGRES_PORT, TEST_POSTGRES_PORT)),
         topic_partitions=1,
+        # Most tests need no registry: registry_url starts one of its own (registry_support).
+        registry=False,
     )
 
 
@@ -152,6 +156,17 @@ def _container_endpoints() -> Iterator[StackEndpoints]:
     )
     with kafka, postgres:
         yield StackEndpoints(kafka.get_bootstrap_server(), postgres.get_connection_url())
+
+
+@pytest.fixture(scope="session")
+def registry_url() -> Iterator[str]:
+    """A real schema registry's Confluent API base URL (Apicurio, in a stack dir of its own),
+    up for the whole session; shared with concurrent sessions like the test stack."""
+    if _uses_containers():
+        pytest.skip(f"{ENV_TEST_STACK}=containers: the local registry is not used")
+    stack = RegistryOnlyStack(registry_stack_config(integration_stack_config()), _report)
+    with shared_stack(stack):  # type: ignore[arg-type]
+        yield stack.node.url
 
 
 @pytest.fixture

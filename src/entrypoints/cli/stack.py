@@ -49,6 +49,18 @@ def _stack_options(command: F) -> F:
             default=None,
             help="PostgreSQL port, 5432 [env STREAMVIEW_STACK_POSTGRES_PORT].",
         ),
+        click.option(
+            "--registry-port",
+            type=int,
+            default=None,
+            help="Schema registry port, 8081 [env STREAMVIEW_STACK_REGISTRY_PORT].",
+        ),
+        click.option(
+            "--registry/--no-registry",
+            default=None,
+            help="Run a schema registry (Apicurio, Confluent API), on by default "
+            "[env STREAMVIEW_STACK_REGISTRY].",
+        ),
     ]
     for option in reversed(options):
         command = option(command)

@@ -1,4 +1,5 @@
-"""The whole local stack: Kafka and PostgreSQL started, checked and stopped together."""
+"""The whole local stack: Kafka, PostgreSQL and (unless turned off) a schema registry, started,
+checked and stopped together."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from entrypoints.localstack.config import StackConfig
 from entrypoints.localstack.kafka import KafkaNode
 from entrypoints.localstack.locks import file_lock
 from entrypoints.localstack.postgres import PostgresNode
+from entrypoints.localstack.registry import RegistryNode
 from entrypoints.localstack.service import ServiceStatus
 
 
@@ -19,12 +21,16 @@ class Endpoints:
 
     kafka_bootstrap: str
     database_url: str
+    schema_registry_url: str | None = None
 
     def shell_exports(self) -> str:
-        return (
+        exports = (
             f"export STREAMVIEW_KAFKA_BOOTSTRAP={self.kafka_bootstrap}\n"
             f"export STREAMVIEW_DATABASE_URL={self.database_url}\n"
         )
+        if self.schema_registry_url:
+            exports += f"export STREAMVIEW_SCHEMA_REGISTRY_URL={self.schema_registry_url}\n"
+        return exports
 
 
 def _ignore(_message: str) -> None:
@@ -44,11 +50,13 @@ class LocalStack:
         self.report = report
         self.kafka = KafkaNode(config, report)
         self.postgres = PostgresNode(config, report)
+        self.registry = RegistryNode(config, report)
         self.started: tuple[str, ...] = ()
 
     @property
     def endpoints(self) -> Endpoints:
-        return Endpoints(self.config.kafka_bootstrap, self.config.database_url)
+        registry_url = self.registry.url if self.config.registry else None
+        return Endpoints(self.config.kafka_bootstrap, self.config.database_url, registry_url)
 
     def up(self) -> Endpoints:
         began = time.monotonic()
@@ -59,10 +67,15 @@ class LocalStack:
             if self.kafka.start():
                 started.append(self.kafka.name)
             try:
+                # The registry's JVM boots (detached) too, while PostgreSQL starts.
+                if self.config.registry and self.registry.start():
+                    started.append(self.registry.name)
                 if self.postgres.start():
                     started.append(self.postgres.name)
                 self.kafka.wait_ready()
                 self.kafka.ensure_topics()
+                if self.config.registry:
+                    self.registry.wait_ready()
             except BaseException:
                 self._stop(started)  # leave nothing half started behind
                 raise
@@ -78,13 +91,16 @@ class LocalStack:
             return self._stop(only)
 
     def status(self) -> list[ServiceStatus]:
-        return [self.kafka.status(), self.postgres.status()]
+        statuses = [self.kafka.status(), self.postgres.status()]
+        registry = self.registry.status()
+        return [*statuses, registry] if self.config.registry or registry.running else statuses
 
     def _stop(self, only: Iterable[str] | None) -> list[str]:
-        names = set(only) if only is not None else {self.kafka.name, self.postgres.name}
+        everything = {self.kafka.name, self.postgres.name, self.registry.name}
+        names = set(only) if only is not None else everything
         stopped = []
         # Kafka first: nothing depends on it here, and it is the slower one to shut down.
-        for node in (self.kafka, self.postgres):
+        for node in (self.kafka, self.registry, self.postgres):
             if node.name in names and node.stop():
                 stopped.append(node.name)
         return stopped
