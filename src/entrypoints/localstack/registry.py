@@ -91,10 +91,14 @@ def _run_maven(output_dir: Path) -> None:
     except subprocess.TimeoutExpired:
         raise StackError("Maven did not download the schema registry within 15 minutes") from None
     if result.returncode != 0:
-        raise StackError(
-            "schema registry: "
-            + explain_maven_failure(APICURIO_VERSION, result.stdout + result.stderr)
-        )
+        output = result.stdout + result.stderr
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        if any(symptom in output.lower() for symptom in NETWORK_SYMPTOMS):
+            raise StackError(
+                "Maven could not reach Maven Central to download the schema registry; check "
+                f"the network or the proxy/mirror in ~/.m2/settings.xml. Maven said:\n{tail}"
+            )
+        raise StackError(f"Maven failed to download Apicurio Registry {APICURIO_VERSION}:\n{tail}")
 
 
 class RegistryNode:
