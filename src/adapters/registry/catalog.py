@@ -13,6 +13,8 @@ from domain.wire_format import WireFormat
 
 SchemaType = Literal["AVRO", "JSON"]
 COMPATIBILITY = "BACKWARD"
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 
 
 def schema_type(wire_format: WireFormat) -> SchemaType:
@@ -50,7 +52,9 @@ class RegistryCatalog:
             existing = await self._client.get_versions(subject)
             if existing:
                 await self._client.update_compatibility(COMPATIBILITY, subject)
-            schema_id = await self._client.register(subject, schema, schema_type=schema_type(kind))
+            schema_id = await self._client.register(
+                subject, as_registered(schema), schema_type=schema_type(kind)
+            )
             if not existing:  # a subject's config can only be set once it exists
                 await self._client.update_compatibility(COMPATIBILITY, subject)
         except ClientError as error:
@@ -62,9 +66,12 @@ class RegistryCatalog:
         that does not exist yet takes anything)."""
         if not await self._client.get_versions(subject):
             return Verdict(True, "new subject")
-        answer = await self._client.test_compatibility(
-            subject, schema, verbose=True, schema_type=schema_type(kind)
-        )
+        try:
+            answer = await self._client.test_compatibility(
+                subject, as_registered(schema), verbose=True, schema_type=schema_type(kind)
+            )
+        except ClientError as error:
+            return Verdict(False, f"the registry could not check it: {_explained(error)}")
         if isinstance(answer, dict):
             compatible = bool(answer.get("is_compatible"))
             reason = answer.get("reason") or "; ".join(map(str, answer.get("messages") or []))
@@ -78,6 +85,16 @@ class RegistryCatalog:
             latest = await self._client.get_schema(name) if versions else None
             found.append(SubjectInfo(name, versions, latest.schema_id if latest else None))
         return found
+
+
+def as_registered(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema declaring draft 2020-12 is registered declaring draft 7: Apicurio 2.6
+    checks compatibility with a draft-7 library, which fails on 2020-12 ("could not determine
+    version"). The committed schemas only use keywords that mean the same in both drafts
+    (`$defs` is reached through a plain JSON pointer). Avro schemas are sent as they are."""
+    if schema.get("$schema") == DRAFT_2020_12:
+        return {**schema, "$schema": DRAFT_07}
+    return schema
 
 
 def _explained(error: ClientError) -> str:

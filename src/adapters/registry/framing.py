@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import fastavro
 
-from domain.wire_format import MAGIC_BYTE
+from domain.wire_format import MAGIC_BYTE, WireFormat
 
 
 def framed(schema_id: int, body: bytes) -> bytes:
@@ -43,3 +44,34 @@ def _decimals_as_strings(fields: dict[str, Any]) -> dict[str, Any]:
     if "price" in fields:  # optional in Avro too, but the writer wants every field named
         fields.setdefault("taxRate", None)
     return fields
+
+
+class Reframer:
+    """Re-encodes bare JSON event values as registry-framed ones, given each event type's
+    writer schema id (and parsed Avro schema). A value that is not a known event (the
+    generator's poison) is left as it is."""
+
+    def __init__(
+        self, wire_format: WireFormat, writers: Mapping[str, tuple[int, dict[str, Any] | None]]
+    ) -> None:
+        self._format = wire_format
+        self._writers = {
+            event_type: (schema_id, fastavro.parse_schema(avro) if avro is not None else None)
+            for event_type, (schema_id, avro) in writers.items()
+        }
+
+    def value(self, value: bytes) -> bytes:
+        try:
+            body = json.loads(value)
+        except ValueError:
+            return value
+        writer = self._writers.get(body.get("type")) if isinstance(body, dict) else None
+        if writer is None:
+            return value
+        schema_id, parsed = writer
+        if self._format is WireFormat.JSON_SCHEMA:
+            return framed(schema_id, value)
+        try:
+            return framed(schema_id, avro_body(parsed, avro_fields(body)))
+        except (ValueError, TypeError, KeyError, AttributeError):  # not encodable: as it came
+            return value
