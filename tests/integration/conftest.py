@@ -18,6 +18,7 @@ Fixtures for tests:
   (every partition has a leader), both deleted after the test.
 - group_id: a consumer group id no other test uses.
 - registry_url (session): a real schema registry's Confluent API URL (Apicurio, port 18081).
+- disposable_registry: a schema registry of the test alone (a RegistryNode), to stop and start.
 - disposable_postgres: a PostgreSQL server of the test alone (a PostgresNode), to crash
   with postgres_support.crash and start again.
 """
@@ -44,9 +45,14 @@ from entrypoints.localstack.config import (
     default_state_dir,
 )
 from entrypoints.localstack.postgres import PostgresNode
+from entrypoints.localstack.registry import RegistryNode
 from entrypoints.localstack.sharing import shared_stack
 from tests.integration.postgres_support import disposable_postgres_node
-from tests.integration.registry_support import RegistryOnlyStack, registry_stack_config
+from tests.integration.registry_support import (
+    RegistryOnlyStack,
+    disposable_registry_node,
+    registry_stack_config,
+)
 
 ENV_TEST_STACK = "STREAMVIEW_TEST_STACK"
 ENV_TEST_STATE_DIR = "STREAMVIEW_TEST_STATE_DIR"
@@ -167,6 +173,18 @@ def registry_url() -> Iterator[str]:
     stack = RegistryOnlyStack(registry_stack_config(integration_stack_config()), _report)
     with shared_stack(stack):  # type: ignore[arg-type]
         yield stack.node.url
+
+
+@pytest.fixture
+def disposable_registry(tmp_path: Path) -> Iterator[RegistryNode]:
+    """A schema registry of the test alone (a RegistryNode, its data on disk), to stop and
+    start again."""
+    if _uses_containers():
+        pytest.skip(f"{ENV_TEST_STACK}=containers: the local registry is not used")
+    with disposable_registry_node(
+        integration_stack_config(), tmp_path / "registry", _report
+    ) as node:
+        yield node
 
 
 @pytest.fixture

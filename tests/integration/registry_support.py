@@ -64,7 +64,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def disposable_registry(
+def disposable_registry_node(
     stack_config: StackConfig, state_dir: Path, report: Callable[[str], None]
 ) -> Iterator[RegistryNode]:
     """A registry of one test alone, stopped afterwards whatever happened to it."""
