@@ -22,7 +22,7 @@ from application.writer_schemas import SchemaSource, resolve
 from domain.batch import BatchResult, OrderSnapshot, apply_batch
 from domain.decoding import capped, decode_record
 from domain.records import Accepted, DlqReason, Envelope, RawRecord, Rejected
-from domain.wire_format import schema_ids
+from domain.wire_format import formats_of, schema_ids
 
 
 class BatchOutcome(msgspec.Struct, frozen=True):
@@ -74,6 +74,7 @@ class ProjectBatch:
         with self._spans.span("parse", records=len(records)):
             decoded = [decode_record(record, schemas) for record in records]  # never raises
         accepted = [d for d in decoded if isinstance(d, Accepted)]
+        self._metrics.records_decoded(formats_of(accepted, schemas))
         rejected = [d for d in decoded if isinstance(d, Rejected)]
         positions = next_positions(records)
         if rejected:

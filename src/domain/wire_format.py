@@ -8,11 +8,11 @@ stays exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from domain.records import DlqReason, RawRecord
+from domain.records import Accepted, DlqReason, RawRecord
 
 MAGIC_BYTE = 0
 FRAME_HEADER_BYTES = 5
@@ -79,3 +79,19 @@ def subject(topic: str, event_type: str, wire_format: WireFormat) -> str:
     OrderCreated); JSON Schema ones get a suffix, since one subject holds one schema type."""
     name = f"{topic}-{event_type}"
     return name if wire_format is WireFormat.AVRO else f"{name}-json"
+
+
+def formats_of(
+    accepted: Sequence[Accepted], schemas: Mapping[int, WriterSchema] | None
+) -> dict[str, int]:
+    """How many of these accepted records came in each wire format."""
+    counts: dict[str, int] = {}
+    if schemas is None:  # no registry: every accepted record was bare JSON
+        return {WireFormat.JSON.value: len(accepted)} if accepted else {}
+    for decoded in accepted:
+        value = decoded.record.value
+        found = schema_id(value) if value and value[0] == MAGIC_BYTE else None
+        writer = schemas.get(found) if schemas is not None and found is not None else None
+        name = WireFormat.JSON if writer is None else writer.wire_format
+        counts[name.value] = counts.get(name.value, 0) + 1
+    return counts

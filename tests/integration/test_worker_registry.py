@@ -80,6 +80,10 @@ async def test_a_mixed_topic_ends_with_the_views_of_the_all_json_run(
         await caught_up(database_url, group_id, topic, ends)
         dead = {r.key: r.header("x-dlq-reason") for r in await read_log(bootstrap, f"{topic}.dlq")}
         unknown_schema = worker.metric("streamview_dlq_total", reason="unknown_schema")
+        decoded = {
+            f: worker.metric("streamview_records_decoded_total", format=f)
+            for f in ("json", "avro", "json-schema")
+        }
 
     framed_values = [r.value for r in mixed if r.value[:1] == b"\x00"]
     assert 0.4 < len(framed_values) / len(mixed) < 0.9  # both formats side by side
@@ -87,6 +91,8 @@ async def test_a_mixed_topic_ends_with_the_views_of_the_all_json_run(
     assert await stored_views(database_url) == expected
     assert dead == {b"unknown-schema-1": b"unknown_schema", b"corrupt-avro-1": b"schema_violation"}
     assert unknown_schema == 1
+    assert sum(decoded.values()) == len(mixed)  # every generated record was valid
+    assert all(count > 0 for count in decoded.values()), decoded
 
 
 async def test_the_registry_going_away_pauses_the_worker_and_nothing_is_lost(

@@ -17,13 +17,14 @@ from application.projecting import ProjectBatch
 from application.writer_schemas import CachedSchemas, RegistryUnavailable, resolve
 from domain.records import DlqReason
 from domain.wire_format import WriterSchema
-from tests.support.events import order_created, status_changed
+from tests.support.events import order_created, record, status_changed
 from tests.support.registry import (
     FakeSchemaSource,
     avro_value,
     avsc,
     framed_record,
     json_schema,
+    json_schema_value,
 )
 
 pytestmark = pytest.mark.unit
@@ -97,10 +98,13 @@ async def test_resolve_leaves_out_the_ids_the_registry_does_not_know() -> None:
     assert await resolve(fake, set()) == {}
 
 
-def _project(source: FakeSchemaSource | None, letters: MemoryDeadLetters) -> ProjectBatch:
-    return ProjectBatch(
-        MemoryViewStore(), letters, MemoryMetrics(), NullSpans(), "g", schemas=source
-    )
+def _project(
+    source: FakeSchemaSource | None,
+    letters: MemoryDeadLetters,
+    metrics: MemoryMetrics | None = None,
+) -> ProjectBatch:
+    metrics = metrics or MemoryMetrics()
+    return ProjectBatch(MemoryViewStore(), letters, metrics, NullSpans(), "g", schemas=source)
 
 
 async def test_an_unreachable_registry_stops_the_batch_before_anything_is_dead_lettered() -> None:
@@ -116,22 +120,27 @@ async def test_an_unreachable_registry_stops_the_batch_before_anything_is_dead_l
     assert letters.sent == []
 
 
-async def test_a_batch_resolves_each_id_once_and_dead_letters_the_unknown_ones() -> None:
+async def test_a_batch_resolves_each_id_once_counts_formats_and_dead_letters_unknown_ids() -> None:
     fake = FakeSchemaSource()
     fake.add_avro(9, avsc("OrderCreated.v1"))
-    letters = MemoryDeadLetters()
+    fake.add_json(10, json_schema("OrderStatusChanged"))
+    letters, metrics = MemoryDeadLetters(), MemoryMetrics()
     created = order_created("o-1")
     paid = status_changed("o-1")
+    shipped = status_changed("o-1", "SHIPPED")
     records = [
         framed_record(avro_value(9, avsc("OrderCreated.v1"), created), created, 1),
+        framed_record(json_schema_value(10, paid), paid, 2, offset=3),
+        record(shipped, 3, offset=4),
         framed_record(avro_value(77, avsc("OrderStatusChanged.v1"), paid), paid, 2, offset=1),
         framed_record(avro_value(77, avsc("OrderStatusChanged.v1"), paid), paid, 3, offset=2),
     ]
 
-    outcome = await _project(fake, letters)(records)
+    outcome = await _project(fake, letters, metrics)(records)
 
-    assert outcome.result.tally.applied_total == 1
-    assert sorted(fake.lookups) == [9, 77]
+    assert outcome.result.tally.applied_total == 3
+    assert sorted(fake.lookups) == [9, 10, 77]
+    assert metrics.formats == {"avro": 1, "json-schema": 1, "json": 1}
     assert [(r.record.offset, r.reason) for r in letters.sent] == [
         (1, DlqReason.UNKNOWN_SCHEMA),
         (2, DlqReason.UNKNOWN_SCHEMA),
