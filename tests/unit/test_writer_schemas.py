@@ -215,3 +215,32 @@ async def test_an_unreachable_registry_is_unavailable() -> None:
 
     with pytest.raises(RegistryUnavailable, match="schema id 1"):
         await _source(httpx.MockTransport(refuse)).writer_schema(1)
+
+
+async def test_basic_auth_credentials_go_with_every_request() -> None:
+    seen: list[str | None] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(404, json={"error_code": 40403, "message": "not found"})
+
+    client = registry_client("http://registry.test", "streamview", "s3cret")
+    client.client_kwargs["transport"] = httpx.MockTransport(handle)
+
+    assert await RegistrySchemaSource(client).writer_schema(1) is None
+    assert seen == [httpx.BasicAuth("streamview", "s3cret")._auth_header]
+
+
+def test_the_container_wires_a_cached_registry_source_only_when_configured() -> None:
+    from entrypoints.api_secrets import with_dev_secrets
+    from entrypoints.container import build_container
+    from entrypoints.settings import Settings
+
+    def source(**values: str) -> object:
+        settings = with_dev_secrets(Settings(dev_mode=True, backend="memory", **values))
+        return build_container(settings).schema_source()
+
+    assert source() is None
+    assert isinstance(
+        source(schema_registry_url="http://127.0.0.1:1/apis/ccompat/v7"), CachedSchemas
+    )

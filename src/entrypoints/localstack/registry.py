@@ -23,7 +23,7 @@ from entrypoints.localstack.java import find_java
 from entrypoints.localstack.kafka_jars import NETWORK_SYMPTOMS
 from entrypoints.localstack.locks import file_lock
 from entrypoints.localstack.ports import describe_port_user, port_is_free
-from entrypoints.localstack.processes import PidFile, ProcessRecord, terminate
+from entrypoints.localstack.processes import PidFile, ProcessRecord, process_cmdline, terminate
 from entrypoints.localstack.service import ServiceStatus
 
 APICURIO_VERSION = "2.6.13.Final"
@@ -99,6 +99,16 @@ def _run_maven(output_dir: Path) -> None:
                 f"the network or the proxy/mirror in ~/.m2/settings.xml. Maven said:\n{tail}"
             )
         raise StackError(f"Maven failed to download Apicurio Registry {APICURIO_VERSION}:\n{tail}")
+
+
+def _wait_for_exec(process: subprocess.Popen[bytes], marker: str, timeout: float = 10.0) -> None:
+    """Until the child runs java (or died): just after the fork its command line is still
+    ours, and a pid file checked against it then would say the registry is not running."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if marker in (process_cmdline(process.pid) or ""):
+            return
+        time.sleep(0.01)
 
 
 class RegistryNode:
@@ -178,6 +188,7 @@ class RegistryNode:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        _wait_for_exec(process, str(jar))
         self.pid_file.write(process.pid, str(jar), self.address)
         return True
 
