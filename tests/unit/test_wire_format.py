@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.registry.readers import AvroReader, UnreadableSchema
 from domain.decoding import decode_record
@@ -233,3 +235,35 @@ def test_schema_ids_are_read_from_framed_values_only() -> None:
 
     assert schema_ids(records) == {7, 2**24}
     assert schema_id(b"\x00\x00\x00\x01\x00" + json.dumps(body).encode()) == 256
+
+
+_VALID_AVRO = avro_value(
+    11, avsc("OrderCreated.v1"), order_created(items=[item(), item("i2", tax_rate="0.1")])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    flips=st.lists(
+        st.tuples(st.integers(5, len(_VALID_AVRO) - 1), st.integers(0, 255)), max_size=6
+    ),
+    cut=st.integers(5, len(_VALID_AVRO)),
+    tail=st.binary(max_size=12),
+)
+def test_a_mangled_avro_body_is_a_decision_never_an_exception(
+    flips: list[tuple[int, int]], cut: int, tail: bytes
+) -> None:
+    value = bytearray(_VALID_AVRO)
+    for position, byte in flips:
+        value[position] = byte
+    body = order_created()
+
+    decoded = decode_record(framed_record(bytes(value[:cut]) + tail, body), SCHEMAS)
+
+    assert isinstance(decoded, Accepted | Rejected)
+    if isinstance(decoded, Rejected):
+        assert decoded.reason in {
+            DlqReason.SCHEMA_VIOLATION,
+            DlqReason.KEY_MISMATCH,
+            DlqReason.INVALID_SEQUENCE,
+        }, decoded
