@@ -52,10 +52,6 @@ class WriterSchema(Protocol):
         ...
 
 
-def is_framed(value: bytes | None) -> bool:
-    return value is not None and value[:1] == b"\x00"
-
-
 def schema_id(value: bytes) -> int | None:
     """The writer schema id of a framed value; None when it is too short to hold one."""
     if len(value) < FRAME_HEADER_BYTES:
@@ -91,7 +87,7 @@ def formats_of(
     for decoded in accepted:
         value = decoded.record.value
         found = schema_id(value) if value and value[0] == MAGIC_BYTE else None
-        writer = schemas.get(found) if schemas is not None and found is not None else None
+        writer = schemas.get(found) if found is not None else None
         name = WireFormat.JSON if writer is None else writer.wire_format
         counts[name.value] = counts.get(name.value, 0) + 1
     return counts
