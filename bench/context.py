@@ -50,6 +50,8 @@ class BenchContext:
     ingest_database: str | None = None
     amplified: dict | None = None
     api: Service | None = None
+    # A Confluent-compatible schema registry for the Avro ingest run; None skips that run.
+    registry_url: str | None = None
 
     def new_database(self, purpose: str) -> str:
         """A new empty database for one scenario; its URL."""

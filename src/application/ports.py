@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
@@ -78,6 +78,10 @@ class ProjectionMetrics(Protocol):
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None: ...
 
     def write_observed(self, seconds: float) -> None: ...
+
+    def records_decoded(self, formats: Mapping[str, int]) -> None:
+        """Records the decoder accepted, by wire format (`json`, `avro`, `json-schema`)."""
+        ...
 
 
 class Spans(Protocol):

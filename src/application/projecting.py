@@ -18,9 +18,11 @@ from application.ports import (
     Spans,
     ViewStore,
 )
+from application.writer_schemas import SchemaSource, resolve
 from domain.batch import BatchResult, OrderSnapshot, apply_batch
 from domain.decoding import capped, decode_record
 from domain.records import Accepted, DlqReason, Envelope, RawRecord, Rejected
+from domain.wire_format import formats_of, schema_ids
 
 
 class BatchOutcome(msgspec.Struct, frozen=True):
@@ -53,6 +55,7 @@ class ProjectBatch:
         spans: Spans,
         consumer_group: str,
         default_tax_rate: Decimal = Decimal(0),
+        schemas: SchemaSource | None = None,
     ) -> None:
         self._store = store
         self._dead_letters = dead_letters
@@ -60,11 +63,18 @@ class ProjectBatch:
         self._spans = spans
         self._group = consumer_group
         self._default_tax_rate = default_tax_rate
+        self._schemas = schemas  # None: no registry, a framed record is a dead letter
 
     async def __call__(self, records: Sequence[RawRecord]) -> BatchOutcome:
+        # The writer schemas of framed records first: the one step of decoding that asks the
+        # outside world, so RegistryUnavailable stops the batch before anything is written.
+        schemas = None
+        if self._schemas is not None:
+            schemas = await resolve(self._schemas, schema_ids(records))
         with self._spans.span("parse", records=len(records)):
-            decoded = [decode_record(record) for record in records]  # never raises
+            decoded = [decode_record(record, schemas) for record in records]  # never raises
         accepted = [d for d in decoded if isinstance(d, Accepted)]
+        self._metrics.records_decoded(formats_of(accepted, schemas))
         rejected = [d for d in decoded if isinstance(d, Rejected)]
         positions = next_positions(records)
         if rejected:

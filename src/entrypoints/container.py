@@ -32,6 +32,7 @@ from adapters.postgres.probe import PostgresProbe, SchemaProbe
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
+from adapters.registry.source import RegistrySchemaSource, registry_client
 from adapters.tracing import OtelSpans, tracer_provider_from_env
 from application.cursors import CursorCodec
 from application.ops import ConsumerProbe, ReportLag
@@ -42,6 +43,7 @@ from application.rebuild_requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild_runner import RebuildSettings, RunRebuild
 from application.rebuild_worker import LiveGate, WatchRebuilds
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
+from application.writer_schemas import CachedSchemas, SchemaSource
 from entrypoints.api_secrets import missing_message, variable, with_dev_secrets
 from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings, SettingsError
@@ -67,6 +69,13 @@ def _ops_policy(
         return OpsPolicy.from_settings(secret, public_key_file, rules)
     except KeyFileError as error:
         raise SettingsError(f"invalid {variable('ops_jwt_public_key_file')}: {error}") from None
+
+
+def _schema_source(url: str | None, user: str | None, password: str | None) -> SchemaSource | None:
+    """The registry's writer schemas, cached; None without a registry."""
+    if not url:
+        return None
+    return CachedSchemas(RegistrySchemaSource(registry_client(url, user, password)))
 
 
 def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
@@ -212,6 +221,12 @@ class Container(containers.DeclarativeContainer):
         config.ops_jwt_audience,
         config.ops_jwt_max_lifetime_s,
     )
+    schema_source = providers.Singleton(
+        _schema_source,
+        config.schema_registry_url,
+        config.schema_registry_user,
+        config.schema_registry_password,
+    )
     project_batch = providers.Factory(
         ProjectBatch,
         store=view_store,
@@ -220,6 +235,7 @@ class Container(containers.DeclarativeContainer):
         spans=spans,
         consumer_group=config.consumer_group,
         default_tax_rate=config.default_tax_rate,
+        schemas=schema_source,
     )
     get_order = providers.Factory(GetOrder, reader=order_reader)
     list_orders = providers.Factory(ListOrders, reader=order_reader, cursors=cursor_codec)
@@ -270,6 +286,7 @@ class Container(containers.DeclarativeContainer):
         spans=spans,
         consumer_group=replay_group,
         default_tax_rate=config.default_tax_rate,
+        schemas=schema_source,
     )
     open_topic_replay = providers.Callable(
         functools.partial,

@@ -26,6 +26,7 @@ from adapters.postgres.migrations import SchemaError, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic
 from application.ports import ConsumerState
 from application.rebuild_worker import LiveViewsRewritten
+from application.writer_schemas import RegistryUnavailable
 from entrypoints.container import Container
 from entrypoints.worker_guards import outage_or_denial, start_refusal
 
@@ -96,10 +97,10 @@ async def maybe_await(result: Any) -> Any:
 
 
 def is_outage(error: Exception) -> bool:
-    """Failures to wait out: the broker or the database is unreachable or busy (or an in-place
-    rebuild rewrote the positions: waiting means seeking to them again, too)."""
+    """Failures to wait out: the broker, the database or the schema registry is unreachable or
+    busy (or an in-place rebuild rewrote the positions: waiting means seeking to them again)."""
     return kafka_is_transient(error) or isinstance(
-        error, psycopg.OperationalError | OSError | LiveViewsRewritten
+        error, psycopg.OperationalError | OSError | LiveViewsRewritten | RegistryUnavailable
     )
 
 

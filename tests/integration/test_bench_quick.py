@@ -15,12 +15,15 @@ from tests.integration.conftest import StackEndpoints
 
 
 @pytest.fixture(scope="module")
-def results(stack_endpoints: StackEndpoints, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def results(
+    stack_endpoints: StackEndpoints, registry_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     return runner.run(
         list(runner.ALL),
         QUICK,
         stack_endpoints.kafka_bootstrap,
         stack_endpoints.admin_database_url,
+        registry_url=registry_url,
         results_dir=tmp_path_factory.mktemp("bench-results"),
     )
 
@@ -53,6 +56,11 @@ def test_ingest_applies_every_event_and_measures_every_baseline(results: dict) -
     assert ingest["ceiling_raw_copy"]["rows_per_s"] > 0
     assert "skipped" in ingest["kafka_connect"]
     assert ingest["memory"]["worker_peak_rss_mb"] > 10
+    avro = ingest["avro"]
+    assert avro["views"] == ingest["views"]  # the same events, in another wire format
+    assert avro["records"] == ingest["streamview"]["records"]
+    assert avro["events_per_s"] > 0
+    assert avro["worker_exit_code"] == 0
 
 
 def test_profile_attributes_samples_to_areas(results: dict) -> None:
