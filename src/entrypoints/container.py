@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.http.auth import KeyFileError, OpsPolicy, TokenRules
+from adapters.http.changes import render_change
 from adapters.http.health import RedactedProbe
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
@@ -22,15 +23,20 @@ from adapters.memory.outside import (
     NullSpans,
 )
 from adapters.memory.views import MemoryViewStore
+from adapters.metrics.live import PrometheusLiveMetrics
 from adapters.metrics.prometheus import PrometheusMetrics
+from adapters.postgres.change_log import PostgresChangeLog
 from adapters.postgres.consumer_states import PostgresConsumerStates
+from adapters.postgres.notifications import PostgresChangeFeed
 from adapters.postgres.pool import make_pool
 from adapters.postgres.probe import PostgresProbe, SchemaProbe
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans, tracer_provider_from_env
+from application.change_stream import ChangeHub, OpenChangeStream
 from application.cursors import CursorCodec
+from application.freshness import ReadFreshness
 from application.ops import ConsumerProbe, ReportLag
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
@@ -256,6 +262,41 @@ class Container(containers.DeclarativeContainer):
         bulk_replay=providers.Factory(ReplayInChildProcess, settings=config),
     )
     watch_rebuilds = providers.Factory(WatchRebuilds, log=rebuild_log, run=run_rebuild)
+
+    # --- read-your-writes and change streams: one feed (LISTEN connection) per process ---
+    live_metrics = providers.Singleton(
+        PrometheusLiveMetrics,
+        providers.Callable(lambda metrics: metrics.registry, prometheus_metrics),
+    )
+    change_hub = providers.Singleton(
+        ChangeHub,
+        max_subscribers=config.change_subscribers_max,
+        max_queued=config.change_queue_max,
+        max_waiters=config.read_waiters_max,
+        render=render_change,
+        metrics=live_metrics,
+    )
+    change_log = providers.Singleton(PostgresChangeLog, api_pool)
+    change_feed = providers.Singleton(
+        PostgresChangeFeed,
+        config.database_url,
+        change_hub,
+        config.consumer_group,
+        config.topic,
+        log=change_log,
+        retention_seconds=config.change_retention_s,
+    )
+    read_freshness = providers.Singleton(
+        ReadFreshness,
+        change_hub,
+        max_wait_seconds=providers.Callable(lambda ms: ms / 1000, config.read_wait_max_ms),
+    )
+    open_change_stream = providers.Factory(
+        OpenChangeStream,
+        change_hub,
+        change_log,
+        heartbeat_seconds=providers.Callable(lambda ms: ms / 1000, config.change_heartbeat_ms),
+    )
 
 
 def with_worker_probe(container: Container) -> Container:
