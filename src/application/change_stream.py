@@ -360,7 +360,7 @@ class ChangeStream:
             if page.changes:
                 self._cursor = page.changes[-1].change_id
                 yield [Delivered(c, self._render(c)) for c in page.changes]
-            if len(page.changes) < self._page_size:
+            if len(page.changes) < self._page_size or self._cursor >= until:
                 break
             page = await self._log.page(
                 self._cursor, until, self._subscription.filter, self._page_size

@@ -82,3 +82,44 @@ async def wait_ready(base_url: str, seconds: float = 60) -> None:
     async with httpx.AsyncClient(base_url=base_url) as http, asyncio.timeout(seconds):
         while "streamview-position" not in (await http.get("/orders")).headers:
             await asyncio.sleep(0.1)
+
+
+@dataclass
+class Event:
+    id: int
+    kind: str
+    data: dict[str, Any]
+
+
+async def read_events(
+    http: httpx.AsyncClient,
+    path: str,
+    last_event_id: int | None = None,
+    stop_after: int | None = None,
+    until_id: int | None = None,
+    seconds: float = 120,
+) -> list[Event]:
+    """Events of one connection to a change stream, until `stop_after` of them (then the
+    client hangs up), or one with id `until_id`, or the server ends the stream."""
+    headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+    events: list[Event] = []
+    fields: dict[str, str] = {}
+    async with asyncio.timeout(seconds), http.stream("GET", path, headers=headers) as response:
+        assert response.status_code == 200, await response.aread()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for line in response.aiter_lines():
+            if line:
+                name, _, value = line.partition(": ")
+                fields[name] = value
+                continue
+            if "data" in fields and "id" in fields:
+                events.append(Event(int(fields["id"]), fields["event"], json.loads(fields["data"])))
+                if (stop_after is not None and len(events) >= stop_after) or (
+                    until_id is not None and events[-1].id >= until_id
+                ):
+                    break
+            elif fields.get("event") in ("dropped", "gone"):
+                events.append(Event(-1, fields["event"], json.loads(fields["data"])))
+                break
+            fields = {}
+    return events

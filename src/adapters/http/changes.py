@@ -97,6 +97,8 @@ async def _frames(stream: ChangeStream, sent: Callable[[int], None]) -> AsyncIte
     except ResumeGone as gone:
         yield b"event: gone\ndata: %s\n\n" % _encode({"detail": str(gone)})
         return
+    finally:  # a client that hung up closes this generator, not the one it iterates
+        stream.close()
     if stream.dropped:
         detail = "this client fell too far behind; reconnect with Last-Event-ID to resume"
         yield b"event: dropped\ndata: %s\n\n" % _encode({"detail": detail})
