@@ -19,9 +19,9 @@ from tests.integration.live_support import Event, read_events, serving_api, wait
 from tests.integration.worker_support import (
     eventually,
     migrated,
-    scraped,
     produce,
     running_worker,
+    scraped,
     stored_views,
     worker_settings,
 )
