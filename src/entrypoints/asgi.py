@@ -15,6 +15,7 @@ from loguru import logger
 from adapters.http import HttpMetrics, UseCases, create_app
 from adapters.http.app import Lifespan
 from adapters.http.changes import changes_controller
+from adapters.http.dead_letters import dead_letters_controller
 from adapters.http.rebuilds import rebuild_controller
 from adapters.tracing.http import tracing_plugins
 from entrypoints.container import Container, build_container, check_api_configuration
@@ -66,7 +67,10 @@ def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
     if container.config.backend() != "postgres":
         return []
     c = container
-    return [rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild)]
+    return [
+        rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild),
+        dead_letters_controller(c.list_dead_letters, c.show_dead_letter, c.redrive_dead_letters),
+    ]
 
 
 def _change_streams(container: Container) -> list[type[Controller]]:
@@ -105,6 +109,7 @@ def _resources(container: Container) -> Lifespan:
         finally:
             if postgres:
                 await container.change_feed().stop()
+                await container.redrive_sender().close()  # only connected if asked to redrive
                 await container.api_pool().close()
                 await container.postgres_pool().close()  # the worker's, if `run` opened it
                 await container.kafka_end_offsets().close()  # only connected if /lags was asked

@@ -11,6 +11,7 @@ from adapters.http.auth import KeyFileError, OpsPolicy, TokenRules
 from adapters.http.changes import render_change
 from adapters.http.health import RedactedProbe
 from adapters.kafka.dead_letters import KafkaDeadLetters
+from adapters.kafka.dlq_reader import KafkaDeadLetterReader, KafkaRedriveSender
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
 from adapters.kafka.replay import open_replay
@@ -31,11 +32,13 @@ from adapters.postgres.notifications import PostgresChangeFeed
 from adapters.postgres.pool import make_pool
 from adapters.postgres.probe import PostgresProbe, SchemaProbe
 from adapters.postgres.rebuilds import PostgresRebuildLog
+from adapters.postgres.redrives import PostgresRedriveLedger
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans, tracer_provider_from_env
 from application.change_stream import ChangeHub, OpenChangeStream
 from application.cursors import CursorCodec
+from application.dead_letter_ops import ListDeadLetters, RedriveDeadLetters, ShowDeadLetter
 from application.freshness import ReadFreshness
 from application.ops import ConsumerProbe, ReportLag
 from application.projecting import ProjectBatch
@@ -296,6 +299,24 @@ class Container(containers.DeclarativeContainer):
         change_hub,
         change_log,
         heartbeat_seconds=providers.Callable(lambda ms: ms / 1000, config.change_heartbeat_ms),
+    )
+
+    # --- dead letters read back and redriven (ops API, `streamview dlq`) ------------------
+    dlq_reader = providers.Singleton(
+        KafkaDeadLetterReader, config.kafka_bootstrap, config.dlq_topic
+    )
+    redrive_sender = providers.Singleton(KafkaRedriveSender, config.kafka_bootstrap)
+    redrive_ledger = providers.Singleton(PostgresRedriveLedger, api_pool, config.dlq_topic)
+    list_dead_letters = providers.Factory(ListDeadLetters, dlq_reader)
+    show_dead_letter = providers.Factory(ShowDeadLetter, dlq_reader)
+    redrive_dead_letters = providers.Factory(
+        RedriveDeadLetters,
+        reader=dlq_reader,
+        ledger=redrive_ledger,
+        sender=redrive_sender,
+        source_topic=config.topic,
+        max_redrives=config.redrive_max,
+        metrics=live_metrics,
     )
 
 
