@@ -20,7 +20,9 @@ from application.errors import ApplicationError, InvalidParameter
 from application.ports import OrderDetail
 
 TOKEN_PREFIX = "p1."
-MAX_PARTITIONS = 1024  # a token or list naming more partitions than this is refused
+# A token or list naming more partitions is refused: 128 keep the longest one under 4,096
+# characters, a query parameter that fits the request head limit however it is encoded.
+MAX_PARTITIONS = 128
 MAX_OFFSET = 2**63 - 1
 # [0-9], not \d: \d also matches the digits of other scripts, which int() would accept.
 _WAIT = re.compile(r"^([0-9]{1,9})(?:\.([0-9]{1,3}))?(ms|s)?$")

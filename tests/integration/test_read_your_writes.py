@@ -127,7 +127,7 @@ async def test_waits_that_cannot_be_met_answer_412_with_where_the_views_are(
         ({"minPosition": "zz"}, "minPosition"),
         ({"minPosition": "0:-1"}, "minPosition"),
         ({"minPosition": "p1.!!!"}, "minPosition"),
-        ({"minPosition": ",".join(f"{p}:1" for p in range(2000))}, "minPosition"),
+        ({"minPosition": ",".join(f"{p}:1" for p in range(200))}, "minPosition"),
         ({"minPosition": "0:99999999999999999999"}, "minPosition"),
     ],
 )

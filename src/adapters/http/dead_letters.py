@@ -36,7 +36,7 @@ from application.dead_letter_ops import (
 from application.errors import InvalidParameter
 
 PREVIEW_CHARS = 256
-MAX_PARTITIONS = 1024
+MAX_PARTITIONS = 128
 
 
 class Source(CamelStruct, frozen=True):
@@ -94,7 +94,7 @@ class RedriveBody(CamelStruct, frozen=True, forbid_unknown_fields=True):
         default=None, name="from"
     )
     to: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    offsets: Annotated[str, msgspec.Meta(max_length=16_384)] | None = None
+    offsets: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)] | None = None
 
 
 class RedriveResultBody(CamelStruct, frozen=True):
@@ -198,7 +198,8 @@ Offsets = Annotated[
     QueryParameter(
         name="offsets",
         description="Where to start: a previous page's `next` (`partition:offset,…`).",
-        max_length=16_384,
+        min_length=1,
+        max_length=4096,
         schema_extra=optional(OpenAPIType.STRING),
     ),
 ]

@@ -40,7 +40,8 @@ MinPositionParam = Annotated[
         f"`wait`; else 412 with the current `position`. A `{POSITION_HEADER}` token, or "
         "`partition:offset` pairs separated by commas, the offsets of records the client "
         "produced (its send results): passed means consumed and applied, or dead-lettered.",
-        max_length=16_384,
+        min_length=1,
+        max_length=4096,
         schema_extra=optional(OpenAPIType.STRING),
         examples=[Example(value="0:1234,1:987")],
     ),
