@@ -130,7 +130,7 @@ class ReadFreshness:
         if not reached:
             behind = {p: n for p, n in wanted.items() if hub.positions.get(p, 0) < n}
             raise NotReached(
-                f"the views had not passed {_shown(behind)} after waiting {wait_seconds:g}s",
+                f"the views had not passed {_shown(behind)} after waiting {round(wait_seconds, 3):g}s",
                 self.positions,
             )
 
@@ -162,7 +162,7 @@ class ReadFreshness:
                 if remaining <= 0:
                     raise NotReached(
                         f"order {order_id!r} is at sequence {current}, not yet {min_sequence}, "
-                        f"after waiting {wait_seconds:g}s",
+                        f"after waiting {round(wait_seconds, 3):g}s",
                         positions,
                         current,
                     )
