@@ -130,7 +130,8 @@ class ReadFreshness:
         if not reached:
             behind = {p: n for p, n in wanted.items() if hub.positions.get(p, 0) < n}
             raise NotReached(
-                f"the views had not passed {_shown(behind)} after waiting {round(wait_seconds, 3):g}s",
+                f"the views had not passed {_shown(behind)} "
+                f"after waiting {round(wait_seconds, 3):g}s",
                 self.positions,
             )
 
