@@ -77,10 +77,12 @@ class PostgresChangeFeed:
                     delay = 0.5
                     await self._follow(conn)
             except (psycopg.Error, OSError) as error:
-                self._hub.connected = False
                 logger.warning("change feed: database connection lost ({!r}); retrying", error)
-                await asyncio.sleep(delay)
-                delay = min(10.0, delay * 2)
+            except Exception:  # the feed must outlive any surprise; the log has the changes
+                logger.exception("change feed failed; starting it again")
+            self._hub.connected = False
+            await asyncio.sleep(delay)
+            delay = min(10.0, delay * 2)
 
     async def _follow(self, conn: AsyncConnection) -> None:
         pruned_at = time.monotonic()
