@@ -56,6 +56,9 @@ class _Streams:
         )
         seen: dict[str, int] = {}
         try:
+            status = await reader.readline()
+            if b" 200 " not in status:
+                raise RuntimeError(f"GET /changes/orders answered {status!r}")
             while line := await reader.readline():
                 if ready is not None and line.startswith(b": connected"):
                     ready.set()
@@ -111,8 +114,15 @@ async def run(ctx: BenchContext) -> dict:
     checks: list[asyncio.Task[float | None]] = []
     sampled = 0
     try:
-        async with asyncio.timeout(60):
-            await asyncio.gather(*(r.wait() for r in readiness))
+        try:
+            async with asyncio.timeout(60):
+                await asyncio.gather(*(r.wait() for r in readiness))
+        except TimeoutError:
+            connected = sum(r.is_set() for r in readiness)
+            failed = [repr(t.exception()) for t in followers if t.done() and t.exception()]
+            raise RuntimeError(
+                f"{connected} of {sse_clients} streams connected in 60 s; {failed[:3]}"
+            ) from None
         await producer.start()
         every, started = max(1, rate // 20), time.perf_counter()
         for n, record in enumerate(generate(options)):
