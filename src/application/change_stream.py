@@ -185,9 +185,9 @@ class ChangeHub:
     def publish(self, changes: Sequence[Change], positions: Mapping[int, int]) -> None:
         """Changes in id order (all above `head`), and the positions they were read with."""
         self.positions_known = True
-        for partition, offset in positions.items():
-            if offset > self.positions.get(partition, -1):
-                self.positions[partition] = offset
+        moved = {p: n for p, n in positions.items() if n > self.positions.get(p, -1)}
+        if moved:  # a new dict, never changed in place: readers may keep the one they got
+            self.positions = {**self.positions, **moved}
         if changes:
             self.head = max(self.head, changes[-1].change_id)
             self._wake_sequence_waiters(changes)

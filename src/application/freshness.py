@@ -115,8 +115,9 @@ class ReadFreshness:
 
     @property
     def positions(self) -> Positions | None:
-        """What the views reflect at least, as of now (None until the feed has read them)."""
-        return dict(self._hub.positions) if self._hub.positions_known else None
+        """What the views reflect at least, as of now (None until the feed has read them);
+        the hub replaces the dict when positions move, so it is never changed under a reader."""
+        return self._hub.positions if self._hub.positions_known else None
 
     async def await_positions(self, wanted: Positions | None, wait_seconds: float) -> None:
         """Return once the worker has passed `wanted`, or NotReached after the wait."""

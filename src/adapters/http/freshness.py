@@ -72,8 +72,19 @@ class NotReachedProblem(Problem, frozen=True, rename="camel", omit_defaults=True
     position: str | None = None
 
 
+class _LastToken:
+    """The token of the positions last encoded: they change once per batch, reads are many."""
+
+    positions: Mapping[int, int] | None = None
+    token = ""
+
+
 def position_headers(positions: Mapping[int, int] | None) -> dict[str, str]:
-    return {} if positions is None else {POSITION_HEADER: encode_position(positions)}
+    if positions is None:
+        return {}
+    if positions is not _LastToken.positions:  # the hub's dicts are replaced, never changed
+        _LastToken.token, _LastToken.positions = encode_position(positions), positions
+    return {POSITION_HEADER: _LastToken.token}
 
 
 def not_reached_response(error: NotReached) -> Response[NotReachedProblem]:
