@@ -165,3 +165,19 @@ async def test_redriven_letters_are_applied_once(
         ).fetchall()
     # Two unsupported_version letters, then the bad record twice (the third time refused).
     assert rows == [("token:alice@ops", 1)] * 3 + [("token:alice@ops", 2)]
+
+
+async def test_a_broker_that_does_not_answer_is_unavailable_not_an_error() -> None:
+    from adapters.kafka.dlq_reader import KafkaDeadLetterReader, KafkaRedriveSender
+    from application.dead_letter_ops import LetterId, LetterQuery
+    from application.errors import Unavailable
+    from tests.integration.worker_support import free_port
+
+    nowhere = f"127.0.0.1:{free_port()}"
+    reader = KafkaDeadLetterReader(nowhere, "t.dlq")
+    with pytest.raises(Unavailable):
+        await reader.page(LetterQuery(), 10)
+    with pytest.raises(Unavailable):
+        await reader.get(LetterId(0, 0))
+    with pytest.raises(Unavailable):
+        await KafkaRedriveSender(nowhere).send([])

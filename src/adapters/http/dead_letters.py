@@ -259,7 +259,11 @@ def dead_letters_controller(
         @get(
             "/{partition:int}/{offset:int}",
             summary="Show one dead letter",
-            responses={**_RESPONSES, 404: problem_spec("No DLQ record there")},
+            responses={
+                **_RESPONSES,
+                400: problem_spec("The partition or offset is out of range"),
+                404: problem_spec("No DLQ record there"),
+            },
         )
         async def show_letter(
             self,
@@ -269,7 +273,9 @@ def dead_letters_controller(
         ) -> LetterBody:
             """One DLQ record whole: its value (text and base64) and original headers."""
             if not (0 <= partition < 2**31 and 0 <= offset < 2**63):
-                raise InvalidParameter("offset", "partition and offset must be non-negative")
+                raise InvalidParameter(
+                    "offset", "the partition must be 0 to 2^31 - 1, the offset 0 to 2^63 - 1"
+                )
             return detail_body(await show_dead_letter(LetterId(partition, offset)))
 
         @post(

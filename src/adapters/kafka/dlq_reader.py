@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.dead_letters import make_producer
@@ -25,9 +26,11 @@ from application.dead_letter_ops import (
     LetterPage,
     LetterQuery,
 )
+from application.errors import Unavailable
 
 _DLQ_PREFIX = "x-dlq-"
 STALL_SECONDS = 10.0
+BROKER_TIMEOUT_SECONDS = 10.0
 
 
 def make_reader(bootstrap: str, client_id: str = "streamview-dlq-reader") -> AIOKafkaConsumer:
@@ -92,15 +95,22 @@ class KafkaDeadLetterReader:
 
     @asynccontextmanager
     async def _consumer(self) -> AsyncIterator[tuple[AIOKafkaConsumer, list[int]]]:
-        offsets = KafkaEndOffsets(self._bootstrap)
+        """A started reader and the topic's partitions; the broker away is `Unavailable`."""
         try:
-            partitions = await offsets.partitions(self._topic)
-        finally:
-            await offsets.close()
-        consumer = make_reader(self._bootstrap)
-        await consumer.start()
+            async with asyncio.timeout(BROKER_TIMEOUT_SECONDS):
+                offsets = KafkaEndOffsets(self._bootstrap)
+                try:
+                    partitions = await offsets.partitions(self._topic)
+                finally:
+                    await offsets.close()
+                consumer = make_reader(self._bootstrap)
+                await consumer.start()
+        except (KafkaError, OSError, TimeoutError) as error:
+            raise Unavailable(f"the broker did not answer: {type(error).__name__}") from error
         try:
             yield consumer, partitions
+        except (KafkaError, OSError) as error:
+            raise Unavailable(f"reading the DLQ topic failed: {type(error).__name__}") from error
         finally:
             await close_keeping_cancellation(consumer.stop())
 
@@ -114,9 +124,8 @@ class KafkaDeadLetterReader:
             ends = await consumer.end_offsets(tps)
             starts = {tp.partition: firsts[tp] for tp in tps}
             if query.since is not None and query.start is None:
-                at = await consumer.offsets_for_times(
-                    {tp: int(query.since.timestamp() * 1000) for tp in tps}
-                )
+                millis = max(0, int(query.since.timestamp() * 1000))  # before 1970: the start
+                at = await consumer.offsets_for_times({tp: millis for tp in tps})
                 starts = {tp.partition: (at[tp].offset if at[tp] else ends[tp]) for tp in tps}
             for p, offset in (query.start or {}).items():
                 if p in starts:
@@ -198,6 +207,13 @@ class KafkaRedriveSender:
         self._lock = asyncio.Lock()
 
     async def send(self, letters: Sequence[tuple[DeadLetter, int]]) -> None:
+        try:
+            await self._send(letters)
+        except (KafkaError, OSError, TimeoutError) as error:
+            await self.close()  # an idempotent producer that failed starts afresh next time
+            raise Unavailable(f"the broker refused the redrive: {type(error).__name__}") from error
+
+    async def _send(self, letters: Sequence[tuple[DeadLetter, int]]) -> None:
         producer = await self._connected()
         acks = []
         for letter, count in letters:
