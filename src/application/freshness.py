@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from application.change_stream import ChangeHub, WaitersFull
+from application.change_hub import ChangeHub, WaitersFull
 from application.errors import ApplicationError, InvalidParameter
 from application.ports import OrderDetail
 

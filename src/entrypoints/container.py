@@ -36,7 +36,8 @@ from adapters.postgres.redrives import PostgresRedriveLedger
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans, tracer_provider_from_env
-from application.change_stream import ChangeHub, OpenChangeStream
+from application.change_hub import ChangeHub
+from application.change_stream import OpenChangeStream
 from application.cursors import CursorCodec
 from application.dead_letter_ops import ListDeadLetters, RedriveDeadLetters, ShowDeadLetter
 from application.freshness import ReadFreshness

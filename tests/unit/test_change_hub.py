@@ -7,15 +7,8 @@ import asyncio
 
 import pytest
 
-from application.change_stream import (
-    Change,
-    ChangeFilter,
-    ChangeHub,
-    ChangePage,
-    OpenChangeStream,
-    ResumeGone,
-    SubscribersFull,
-)
+from application.change_hub import Change, ChangeFilter, ChangeHub, SubscribersFull
+from application.change_stream import ChangePage, OpenChangeStream, ResumeGone
 from application.errors import InvalidParameter
 from domain.events import OrderStatus
 from tests.unit.test_freshness import view

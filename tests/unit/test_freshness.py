@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from application.change_stream import Change, ChangeHub, WaitersFull
+from application.change_hub import Change, ChangeHub, WaitersFull
 from application.errors import InvalidParameter
 from application.freshness import (
     NotReached,

@@ -22,7 +22,7 @@ from adapters.http.metrics import RequestMetrics, metrics_endpoint
 from adapters.http.ops import OpsController
 from adapters.http.orders import OrdersController
 from adapters.http.problems import EXCEPTION_HANDLERS
-from application.change_stream import ChangeHub
+from application.change_hub import ChangeHub
 from application.freshness import ReadFreshness
 from application.ops import ReportLag
 from application.ports import ReadinessProbe

@@ -29,14 +29,8 @@ from adapters.http.problems import (
     unavailable_spec,
 )
 from adapters.http.schemas import order_summary
-from application.change_stream import (
-    Change,
-    ChangeFilter,
-    ChangeStream,
-    OpenChangeStream,
-    ResumeGone,
-    SubscribersFull,
-)
+from application.change_hub import Change, ChangeFilter, SubscribersFull
+from application.change_stream import ChangeStream, OpenChangeStream, ResumeGone
 from application.errors import InvalidParameter
 from domain.events import OrderStatus
 
