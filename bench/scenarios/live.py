@@ -50,13 +50,18 @@ class _Streams:
         self.ended = 0
 
     async def follow(self, measuring: bool, ready: asyncio.Event | None) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", common.API_PORT)
-        writer.write(
-            b"GET /changes/orders HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n"
-        )
+        for _ in range(150):  # a 503 while the API's change feed starts: ask again
+            reader, writer = await asyncio.open_connection("127.0.0.1", common.API_PORT)
+            writer.write(
+                b"GET /changes/orders HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n"
+            )
+            status = await reader.readline()
+            if b" 503 " not in status:
+                break
+            writer.close()
+            await asyncio.sleep(0.2)
         seen: dict[str, int] = {}
         try:
-            status = await reader.readline()
             if b" 200 " not in status:
                 raise RuntimeError(f"GET /changes/orders answered {status!r}")
             while line := await reader.readline():

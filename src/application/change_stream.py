@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import msgspec
 
 from application.change_hub import Change, ChangeFilter, ChangeHub, Delivered, Subscription
-from application.errors import ApplicationError, InvalidParameter
+from application.errors import ApplicationError, InvalidParameter, Unavailable
 
 
 class ChangePage(msgspec.Struct, frozen=True):
@@ -108,6 +108,9 @@ class OpenChangeStream:
         self._page_size = page_size
 
     async def __call__(self, filter_: ChangeFilter, last_event_id: int | None) -> ChangeStream:
+        if not self._hub.positions_known:
+            # Until the feed has read where the log ends, "from now" is not known yet.
+            raise Unavailable("the change feed of this process is starting")
         # Subscribed first: what commits while the backlog is read queues up behind it.
         subscription = self._hub.subscribe(filter_)
         try:

@@ -34,13 +34,14 @@ def test_serve_stops_with_streams_open(
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60  # a start-up bound, not a speed assertion
-        while True:
+        while True:  # up, and its change feed too (streams answer 503 until then)
             try:
-                httpx.get(f"{base}/health/live")
-                break
+                if "streamview-position" in httpx.get(f"{base}/orders").headers:
+                    break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.2)
+                pass
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
         with httpx.Client(timeout=60) as http, http.stream("GET", f"{base}/changes/orders") as r:
             assert next(r.iter_lines()) == "retry: 2000"
             server.send_signal(signal.SIGTERM)

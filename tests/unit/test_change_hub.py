@@ -9,7 +9,7 @@ import pytest
 
 from application.change_hub import Change, ChangeFilter, ChangeHub, SubscribersFull
 from application.change_stream import ChangePage, OpenChangeStream, ResumeGone
-from application.errors import InvalidParameter
+from application.errors import InvalidParameter, Unavailable
 from domain.events import OrderStatus
 from tests.unit.test_freshness import view
 
@@ -62,6 +62,7 @@ async def test_a_resume_reads_the_backlog_then_the_live_changes_once() -> None:
 
 async def test_filters_pick_the_changes_they_match() -> None:
     hub = ChangeHub()
+    hub.publish([], {})
     stream = await OpenChangeStream(hub, FakeLog([]))(
         ChangeFilter(statuses=frozenset({OrderStatus.PAID})), None
     )
@@ -73,6 +74,7 @@ async def test_filters_pick_the_changes_they_match() -> None:
 
 async def test_a_resume_past_the_retention_is_gone_and_one_ahead_is_invalid() -> None:
     hub, log = ChangeHub(), FakeLog(changes(5, 9), pruned_through=4)
+    hub.publish([], {})
     open_stream = OpenChangeStream(hub, log)
     with pytest.raises(ResumeGone, match="GET /orders"):
         await open_stream(ChangeFilter(), 3)
@@ -85,6 +87,7 @@ async def test_a_resume_past_the_retention_is_gone_and_one_ahead_is_invalid() ->
 
 async def test_a_slow_client_is_dropped_not_buffered() -> None:
     hub = ChangeHub(max_queued=5)
+    hub.publish([], {})
     stream = await OpenChangeStream(hub, FakeLog([]))(ChangeFilter(), None)
     hub.publish(changes(1, 4), {})
     hub.publish(changes(5, 8), {})  # 8 > 5: this client is too far behind
@@ -94,6 +97,7 @@ async def test_a_slow_client_is_dropped_not_buffered() -> None:
 
 async def test_heartbeats_while_nothing_changes() -> None:
     hub = ChangeHub()
+    hub.publish([], {})
     stream = await OpenChangeStream(hub, FakeLog([]), heartbeat_seconds=0.01)(ChangeFilter(), None)
     beats = 0
     async for batch in stream:
@@ -103,6 +107,14 @@ async def test_heartbeats_while_nothing_changes() -> None:
             break
     stream.close()
     assert hub.subscribers == 0
+
+
+async def test_no_stream_opens_before_the_feed_has_read_where_the_log_ends() -> None:
+    hub = ChangeHub()
+    with pytest.raises(Unavailable):
+        await OpenChangeStream(hub, FakeLog([]))(ChangeFilter(), 5)
+    hub.publish([], {})
+    await OpenChangeStream(hub, FakeLog([]))(ChangeFilter(), None)
 
 
 async def test_subscribers_past_the_cap_are_refused() -> None:

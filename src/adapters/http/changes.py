@@ -116,7 +116,8 @@ _RESPONSES: dict[int, ResponseSpec] = {
     **limits_spec(),
 }
 _RESPONSES[503] = problem_spec(
-    "The database did not answer, or this process serves its maximum of change streams"
+    "The database did not answer, this process serves its maximum of change streams, or its "
+    "change feed is starting"
 )
 
 
