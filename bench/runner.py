@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench import machine, report
 from bench.context import BenchContext
-from bench.scenarios import freshness, ingest, lists, memory, profile, reads, rebuild
+from bench.scenarios import freshness, ingest, lists, live, memory, profile, reads, rebuild
 from bench.sizes import FULL, QUICK, Sizes
 
 SCENARIOS: dict[str, Callable[[BenchContext], Awaitable[dict]]] = {
@@ -28,12 +28,13 @@ SCENARIOS: dict[str, Callable[[BenchContext], Awaitable[dict]]] = {
     "reads": reads.run,
     "lists": lists.run,
     "freshness": freshness.run,
+    "live": live.run,
     "rebuild": rebuild.run,
     "memory": memory.run,
     "profile": profile.run,
 }
 # Memory is measured within ingest; rebuild goes last as it drops the cloned read orders.
-ALL = ("ingest", "profile", "reads", "lists", "freshness", "rebuild")
+ALL = ("ingest", "profile", "reads", "lists", "freshness", "live", "rebuild")
 RESULTS_DIR = Path(__file__).parent / "results"
 
 

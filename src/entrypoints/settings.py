@@ -75,6 +75,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     schema_registry_url: str | None = None
     schema_registry_user: str | None = None  # HTTP basic auth, with the password
     schema_registry_password: str | None = None
+    # Read-your-writes and change streams (application.freshness, application.change_stream).
+    read_wait_max_ms: Positive = 10_000
+    read_waiters_max: Positive = 10_000
+    change_retention_s: Positive = 86_400
+    change_subscribers_max: Positive = 1000
+    change_queue_max: Positive = 10_000
+    change_heartbeat_ms: Positive = 15_000
+    # Dead letters sent back to their source topic at most this many times each.
+    redrive_max: Positive = 3
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

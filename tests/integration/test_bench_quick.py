@@ -95,6 +95,15 @@ def test_freshness_sees_every_sampled_event(results: dict) -> None:
     assert 0 < freshness["p50_ms"] <= freshness["p99_ms"]
 
 
+def test_streams_and_read_your_writes_deliver_every_sampled_change(results: dict) -> None:
+    live = scenario(results, "live")
+    assert live["samples"] > 0
+    assert live["sse_deliveries"] == live["sse_expected"] > 0
+    assert live["sse_streams_ended_by_server"] == 0
+    assert live["min_sequence_not_reached"] == 0
+    assert set(live["idle_waiter_answers"]) <= {"412"}
+
+
 def test_rebuild_succeeds_while_reads_keep_answering(results: dict) -> None:
     rebuild = scenario(results, "rebuild")
     assert rebuild["state"] == "SUCCEEDED"

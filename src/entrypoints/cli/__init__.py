@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "entrypoints.cli.demo",
     "entrypoints.cli.bench",
     "entrypoints.cli.schemas",
+    "entrypoints.cli.dlq",
 )
 
 
