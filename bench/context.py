@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
+from bench.ports import free_port
 from bench.services import Service
 from bench.sizes import Sizes
 from devtools.localstack import kafka_admin
@@ -49,6 +50,8 @@ class BenchContext:
     ingest_database: str | None = None
     amplified: dict | None = None
     api: Service | None = None
+    # A Confluent-compatible schema registry for the Avro ingest run; None skips that run.
+    registry_url: str | None = None
 
     def new_database(self, purpose: str) -> str:
         """A new empty database for one scenario; its URL."""
@@ -79,7 +82,7 @@ class BenchContext:
             "STREAMVIEW_CONSUMER_GROUP": group,
             "STREAMVIEW_HTTP_HOST": "127.0.0.1",
             "STREAMVIEW_HTTP_PORT": str(http_port),
-            "STREAMVIEW_METRICS_PORT": str(http_port + 1),
+            "STREAMVIEW_METRICS_PORT": str(free_port()),
             "STREAMVIEW_CURSOR_SECRET": CURSOR_SECRET,
             "STREAMVIEW_OPS_JWT_SECRET": OPS_JWT_SECRET,
             "STREAMVIEW_LOG_LEVEL": "WARNING",

@@ -30,6 +30,7 @@ from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE
 from application.consuming import BATCH_MAX_RECORDS
+from bench.ports import free_port
 from devtools.generator import GeneratorOptions, generate
 from devtools.producing import publish
 
@@ -76,7 +77,7 @@ async def _measure(args: argparse.Namespace, topic: str, database_url: str) -> d
         STREAMVIEW_DLQ_TOPIC=f"{topic}.dlq",
         STREAMVIEW_CONSUMER_GROUP=GROUP,
         STREAMVIEW_BATCH_MAX_RECORDS=str(args.batch_max_records),
-        STREAMVIEW_METRICS_PORT=str(args.metrics_port),
+        STREAMVIEW_METRICS_PORT=str(args.metrics_port or free_port()),
         STREAMVIEW_LOG_LEVEL=args.log_level,
     )
     streamview = [str(Path(sys.executable).with_name("streamview")), "consume"]
@@ -148,7 +149,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--events-per-order", type=int, default=5)
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--batch-max-records", type=int, default=BATCH_MAX_RECORDS)
-    parser.add_argument("--metrics-port", type=int, default=28181)
+    parser.add_argument("--metrics-port", type=int, default=0, help="0: a free one")
     parser.add_argument("--log", default="bench-ingest-worker.log", help="the worker's output")
     parser.add_argument("--keep", action="store_true", help="keep the topic and the database")
     parser.add_argument("--log-level", default="WARNING", help="the worker's log level")

@@ -37,6 +37,7 @@ import psycopg
 from psycopg import sql
 
 from adapters.postgres.migrations import migrate
+from bench.ports import free_port
 from devtools.generator import GeneratorOptions, generate
 from devtools.localstack import kafka_admin
 from devtools.producing import publish
@@ -58,7 +59,7 @@ async def measure(
     """`split`: the API (`streamview serve`) and the worker (`streamview consume`, which runs
     the rebuild) in two processes; else both in one (`streamview run`)."""
     name = f"bench_rebuild_{uuid.uuid4().hex[:8]}"
-    topic, group, port = f"bench.{name}", f"{name}-group", _free_port()
+    topic, group, port = f"bench.{name}", f"{name}-group", free_port()
     database = _create_database(admin_database, name)
     problems = kafka_admin.create_topics(kafka, {topic: partitions, f"{topic}.dlq": partitions})
     assert not problems, problems
@@ -75,7 +76,7 @@ async def measure(
             services.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "entrypoints", *command],
-                    env=env | {"STREAMVIEW_METRICS_PORT": str(_free_port())},
+                    env=env | {"STREAMVIEW_METRICS_PORT": str(free_port())},
                     stdout=output.open("wb"),
                     stderr=subprocess.STDOUT,
                 )
@@ -226,14 +227,6 @@ def _create_database(admin_database: str, name: str) -> str:
     with psycopg.connect(admin_database, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return admin_database.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> None:

@@ -64,6 +64,20 @@ def _ingest(r: dict) -> list[Row]:
             None,
         ),
     ]
+    avro = r.get("avro", {})
+    if "records_per_s" in avro:
+        rows.insert(
+            1,
+            (
+                f"1 Ingest, same events as registry-framed Avro, {_n(avro['records'])} records",
+                f"{_n(avro['records_per_s'])} records/s = {_n(avro['events_per_s'])} events/s "
+                f"({avro['seconds']} s)",
+                "—",
+                None,
+            ),
+        )
+    elif avro:
+        rows.insert(1, ("1 Ingest as registry-framed Avro", _skip_reason(avro), "—", None))
     if "memory" in r:
         rss = r["memory"]["worker_peak_rss_mb"]
         rows.append(("6 Worker peak RSS during 1", f"{rss} MB", "≤ 300 MB", rss <= 300))
@@ -123,6 +137,27 @@ def _freshness(r: dict) -> list[Row]:
     ]
 
 
+def _live(r: dict) -> list[Row]:
+    clients = f"{_n(r['sse_clients'])} streams + {_n(r['idle_waiters'])} waiters"
+    return [
+        (
+            f"7 Change streams at {_n(r['rate_events_per_s'])} events/s, {clients}, produce→event",
+            f"p50 {r['sse_p50_ms']} ms, p99 {r['sse_p99_ms']} ms, "
+            f"{r['sse_deliveries']}/{r['sse_expected']} delivered, "
+            f"{r['sse_streams_ended_by_server']} dropped",
+            "every event delivered",
+            r["sse_deliveries"] == r["sse_expected"] and r["sse_streams_ended_by_server"] == 0,
+        ),
+        (
+            f"7 minSequence reads during the same ingest ({r['samples']} samples), produce→200",
+            f"p50 {r['min_sequence_p50_ms']} ms, p99 {r['min_sequence_p99_ms']} ms, "
+            f"{r['min_sequence_not_reached']} not reached",
+            "0 not reached",
+            r["min_sequence_not_reached"] == 0,
+        ),
+    ]
+
+
 def _rebuild(r: dict) -> list[Row]:
     if "skipped" in r:
         return [
@@ -152,6 +187,7 @@ _ROWS = {
     "reads": _reads,
     "lists": _lists,
     "freshness": _freshness,
+    "live": _live,
     "rebuild": _rebuild,
     "memory": _memory,
     "profile": _profile,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench import machine, report
 from bench.context import BenchContext
-from bench.scenarios import freshness, ingest, lists, memory, profile, reads, rebuild
+from bench.scenarios import freshness, ingest, lists, live, memory, profile, reads, rebuild
 from bench.sizes import FULL, QUICK, Sizes
 
 SCENARIOS: dict[str, Callable[[BenchContext], Awaitable[dict]]] = {
@@ -28,12 +28,13 @@ SCENARIOS: dict[str, Callable[[BenchContext], Awaitable[dict]]] = {
     "reads": reads.run,
     "lists": lists.run,
     "freshness": freshness.run,
+    "live": live.run,
     "rebuild": rebuild.run,
     "memory": memory.run,
     "profile": profile.run,
 }
 # Memory is measured within ingest; rebuild goes last as it drops the cloned read orders.
-ALL = ("ingest", "profile", "reads", "lists", "freshness", "rebuild")
+ALL = ("ingest", "profile", "reads", "lists", "freshness", "live", "rebuild")
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
@@ -67,6 +68,7 @@ def run(
     admin_database_url: str,
     *,
     kafka_version: str | None = None,
+    registry_url: str | None = None,
     results_dir: Path = RESULTS_DIR,
     command: str = "python -m bench.runner",
 ) -> dict:
@@ -90,6 +92,7 @@ def run(
 
     with tempfile.TemporaryDirectory(prefix="streamview-bench-") as work_dir:
         ctx = BenchContext(kafka_bootstrap, admin_database_url, sizes, Path(work_dir))
+        ctx.registry_url = registry_url
         limit = 1800.0 if sizes.name == "full" else 300.0
         try:
             save(asyncio.run(run_scenarios(ctx, names, limit, save)))
@@ -105,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
     parser.add_argument("--kafka-bootstrap", help="use this Kafka instead of the bench stack")
     parser.add_argument("--database-url", help="a superuser URL of the PostgreSQL to use")
+    parser.add_argument(
+        "--registry-url", help="the schema registry's Confluent API URL, with --kafka-bootstrap"
+    )
     parser.add_argument("--keep-stack", action="store_true", help="leave the bench stack up")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--no-docs", action="store_true", help="do not update the docs table")
@@ -125,12 +131,14 @@ def main(argv: list[str] | None = None) -> int:
 
     stack = None
     kafka, database, kafka_version = args.kafka_bootstrap, args.database_url, None
+    registry = args.registry_url
     if not (kafka and database):
         from bench.stack import bench_stack
 
         stack = bench_stack()
         up = stack.up()
         kafka, database = up.kafka_bootstrap, up.database_url
+        registry = up.schema_registry_url
         kafka_version = stack.config.kafka_version
     try:
         results = run(
@@ -139,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             kafka,
             database,
             kafka_version=kafka_version,
+            registry_url=registry,
             results_dir=args.results_dir,
             command=command,
         )

@@ -18,6 +18,8 @@ ENV_BENCH_KAFKA_PORT = "STREAMVIEW_BENCH_KAFKA_PORT"
 ENV_BENCH_POSTGRES_PORT = "STREAMVIEW_BENCH_POSTGRES_PORT"
 BENCH_KAFKA_PORT = 29092
 BENCH_POSTGRES_PORT = 25432
+ENV_BENCH_REGISTRY_PORT = "STREAMVIEW_BENCH_REGISTRY_PORT"
+BENCH_REGISTRY_PORT = 28081
 
 
 def bench_stack() -> LocalStack:
@@ -34,6 +36,7 @@ def bench_stack() -> LocalStack:
         kafka_port=kafka_port,
         kafka_controller_port=kafka_port + 1,
         postgres_port=int(os.environ.get(ENV_BENCH_POSTGRES_PORT, BENCH_POSTGRES_PORT)),
+        registry_port=int(os.environ.get(ENV_BENCH_REGISTRY_PORT, BENCH_REGISTRY_PORT)),
         topic_partitions=1,
     )
     return LocalStack(

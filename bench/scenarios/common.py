@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bench import amplify
 from bench.context import BenchContext
+from bench.ports import free_port
 from bench.scenarios import ingest
 from bench.services import Service
 
-API_PORT = 28080
+API_PORT = free_port()  # one API process per benchmark run
 
 
 async def ingested_database(ctx: BenchContext) -> str:

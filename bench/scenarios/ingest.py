@@ -11,6 +11,7 @@ from __future__ import annotations
 from bench import cpu, database, loading
 from bench.baselines import connect, naive, raw_consume, raw_copy
 from bench.context import BenchContext, LoadedTopic
+from bench.scenarios import ingest_avro
 from bench.services import Service
 
 GROUP = "bench-ingest"
@@ -92,4 +93,5 @@ async def run(ctx: BenchContext) -> dict:
         ),
         "kafka_connect": await connect.run(ctx),
         "memory": {"worker_peak_rss_mb": round(worker.peak_rss / 2**20, 1)},
+        "avro": await ingest_avro.run(ctx),
     }

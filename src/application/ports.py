@@ -107,6 +107,10 @@ class ProjectionMetrics(Protocol):
 
     def write_observed(self, seconds: float) -> None: ...
 
+    def records_decoded(self, formats: Mapping[str, int]) -> None:
+        """Records the decoder accepted, by wire format (`json`, `avro`, `json-schema`)."""
+        ...
+
 
 class Spans(Protocol):
     def span(self, name: str, **attributes: Any) -> AbstractContextManager[Any]: ...

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from adapters.kafka.security import kafka_security
-from devtools.generator import GeneratorOptions, generate
+from devtools.generator import GeneratorOptions, OutgoingRecord, generate
 from devtools.producing import publish
 from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.settings import Settings
@@ -67,7 +67,9 @@ def _stack(options: DemoOptions) -> Iterator[tuple[dict[str, str], dict[str, str
 
     config = StackConfig.from_env(secure=options.secure or None)
     stack = LocalStack(config, report=lambda m: console.print(f"[dim]{m}[/]"))
-    console.print("starting Kafka and PostgreSQL (first run downloads the Kafka jars)…")
+    console.print(
+        "starting Kafka, PostgreSQL and the schema registry (the first run downloads their jars)…"
+    )
     endpoints = stack.up()
     env |= endpoints.environment()
     producer_env = {}
@@ -154,10 +156,11 @@ async def _traffic(
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task("publishing the demo backlog", total=expected)
+        records, formats = await _backlog_formats(settings, generate(backlog))
         sent = await publish(
             settings.kafka_bootstrap,
             settings.topic,
-            generate(backlog),
+            records,
             progress=lambda n: bar.update(task, completed=n),
             security=kafka_security(producer.as_dict()),
         )
@@ -166,7 +169,7 @@ async def _traffic(
         await _wait_for_lag_zero(
             base_url, token, lambda lag: bar.update(applied, completed=sent - lag)
         )
-    _print_tour(base_url, token)
+    _print_tour(base_url, token, formats)
     live = GeneratorOptions(
         orders=10**9, seed=int(time.time()), order_prefix=f"live{int(time.time())}"
     )
@@ -195,7 +198,28 @@ async def _wait_for_lag_zero(base_url: str, token: str, show: object) -> None:
             await asyncio.sleep(0.5)
 
 
-def _print_tour(base_url: str, token: str) -> None:
+async def _backlog_formats(
+    settings: Settings, records: Iterator[OutgoingRecord]
+) -> tuple[Iterator[OutgoingRecord], str]:
+    """With a registry, two thirds of the backlog's orders go registry-framed (Avro and JSON
+    Schema, a third each) beside bare JSON ones."""
+    if not settings.schema_registry_url:
+        return records, "bare JSON only (no STREAMVIEW_SCHEMA_REGISTRY_URL)"
+    from devtools.registry_framing import catalog_for, committed_schemas_dir, reframing
+
+    catalog = catalog_for(
+        settings.schema_registry_url,
+        settings.schema_registry_user,
+        settings.schema_registry_password,
+    )
+    mixed = await reframing(catalog, committed_schemas_dir(), settings.topic, "mixed")
+    return map(mixed, records), (
+        "a third of the orders each as bare JSON, registry-framed Avro and JSON Schema "
+        f"(registry {settings.schema_registry_url})"
+    )
+
+
+def _print_tour(base_url: str, token: str, formats: str = "") -> None:
     u = base_url.replace("127.0.0.1", "localhost")
     tour = f"""
 [bold green]StreamView is ready.[/] Where to look:
@@ -212,5 +236,9 @@ Try:
   curl -s -H 'Authorization: Bearer {token}' {u}/lags
   curl -s {u}/metrics | grep ^streamview_
 (the token above comes from `streamview token --role ops`)
+
+Backlog formats: {formats}
+  curl -s {u}/metrics | grep '^streamview_records_decoded_total'   # by wire format
+  streamview schemas list                                # the registry's subjects and ids
 """
     console.print(tour, soft_wrap=True)  # unwrapped: the commands stay copy-pasteable

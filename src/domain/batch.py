@@ -7,7 +7,7 @@ writes the result in one transaction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 
 import msgspec
@@ -45,6 +45,9 @@ class BatchResult(msgspec.Struct):
     stashed: list[Envelope]
     released: list[tuple[str, int]]
     tally: BatchTally
+    # Stashed events taken out of the stash unapplied, because their eventId was refused:
+    # the caller dead-letters them (their order then waits at that gap, as for any dead letter).
+    refused: list[Envelope] = msgspec.field(default_factory=list)
 
     @property
     def stash_delta(self) -> int:
@@ -55,13 +58,19 @@ def apply_batch(
     snapshots: Mapping[str, OrderSnapshot],
     envelopes: Iterable[Envelope],
     default_tax_rate: Decimal = Decimal(0),
+    refused_event_ids: Collection[str] = (),
 ) -> BatchResult:
-    """Apply `envelopes` in delivery order to copies of `snapshots` (missing = new order)."""
+    """Apply `envelopes` in delivery order to copies of `snapshots` (missing = new order).
+
+    A stashed event whose eventId is in `refused_event_ids` is not released when its gap
+    closes: it leaves the stash unapplied (`BatchResult.refused`) and the order waits there.
+    """
     views: dict[str, OrderView] = {}
     lines: list[OrderLine] = []
     stashed: dict[tuple[str, int], Envelope] = {}
     released: list[tuple[str, int]] = []
     tally = BatchTally()
+    refused: list[Envelope] = []
     stash_of: dict[str, dict[int, Envelope]] = {}
     last_of: dict[str, OrderView | None] = {}
 
@@ -84,7 +93,16 @@ def apply_batch(
                 stash[envelope.sequence] = envelope
                 stashed[(order_id, envelope.sequence)] = envelope
             case Decision.APPLY:
-                for seq, ready in [(envelope.sequence, envelope), *_released_by(envelope, stash)]:
+                following = _released_by(envelope, stash)
+                for index, (seq, held) in enumerate(following):
+                    if held.event.event_id in refused_event_ids:
+                        refused.append(held)
+                        del stash[seq]
+                        if stashed.pop((order_id, seq), None) is None:
+                            released.append((order_id, seq))
+                        following = following[:index]
+                        break
+                for seq, ready in [(envelope.sequence, envelope), *following]:
                     projected = project(view, ready.event, seq, default_tax_rate)
                     view = projected.view
                     lines.extend(projected.new_lines)
@@ -102,6 +120,7 @@ def apply_batch(
         stashed=list(stashed.values()),
         released=released,
         tally=tally,
+        refused=refused,
     )
 
 

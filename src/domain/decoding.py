@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import msgspec
 
 from domain.events import EVENT_TYPES, OrderCreated, OrderEvent, event_type
 from domain.records import Accepted, Decoded, DlqReason, Envelope, RawRecord, Rejected
+from domain.wire_format import BodyRejected, WireFormat, WriterSchema, schema_id
+
+# The writer schemas of a batch's framed values by id, as the registry gave them (an id it does
+# not know is absent); None when no registry is configured.
+Schemas = Mapping[int, WriterSchema] | None
 
 SUPPORTED_VERSIONS = frozenset({1})
 MAX_SEQUENCE = 2**63 - 1  # last_event_sequence is a BIGINT
@@ -40,10 +46,10 @@ class _Reject(Exception):
         self.detail = detail
 
 
-def decode_record(record: RawRecord) -> Decoded:
+def decode_record(record: RawRecord, schemas: Schemas = None) -> Decoded:
     """Never raises: whatever the record holds, it is accepted or rejected with a reason."""
     try:
-        return Accepted(record, _envelope(record))
+        return Accepted(record, _envelope(record, schemas))
     except _Reject as rejection:
         return Rejected(record, rejection.reason, capped(rejection.detail))
     except Exception as error:  # unforeseen input: this record's dead letter, not a stop
@@ -55,7 +61,7 @@ def capped(detail: str, limit: int = MAX_DETAIL_CHARS) -> str:
     return detail if len(detail) <= limit else f"{detail[: limit - 1]}…"
 
 
-def _envelope(record: RawRecord) -> Envelope:
+def _envelope(record: RawRecord, schemas: Schemas) -> Envelope:
     version_raw = sequence_raw = trace_id = traceparent = None
     # One pass over the headers instead of one scan per name: it showed in the profile. In
     # reverse, so that the first of repeated headers wins, as with RawRecord.header.
@@ -69,7 +75,8 @@ def _envelope(record: RawRecord) -> Envelope:
         elif name == "traceparent":
             traceparent = value
     version = 1 if version_raw is None else _version(version_raw)
-    event = _event(record.value)
+    raw = record.value
+    event = _framed_event(raw, schemas) if raw and raw[0] == 0 else _event(raw)
     sequence = _sequence(sequence_raw)
     _check_key(record.key, event)
     _check_first_event(event, sequence)
@@ -107,6 +114,59 @@ def _event(value: bytes | None) -> OrderEvent:
         raise _Reject(DlqReason.INVALID_JSON, f"value is not valid JSON: {error}") from None
     except RecursionError:
         raise _too_deep() from None
+    return event
+
+
+def _framed_event(value: bytes, schemas: Schemas) -> OrderEvent:
+    """A registry-framed value (magic byte 0): read with its writer schema."""
+    found = schema_id(value)
+    if found is None:
+        raise _Reject(
+            DlqReason.UNKNOWN_SCHEMA,
+            f"value starts with the registry magic byte 0 but has {len(value)} bytes, "
+            "too few to hold a schema id",
+        )
+    if schemas is None:
+        raise _Reject(
+            DlqReason.UNKNOWN_SCHEMA,
+            f"value is registry-framed (schema id {found}) but no schema registry is "
+            "configured (STREAMVIEW_SCHEMA_REGISTRY_URL)",
+        )
+    writer = schemas.get(found)
+    if writer is None:
+        raise _Reject(DlqReason.UNKNOWN_SCHEMA, f"the registry does not know schema id {found}")
+    body = value[5:]
+    try:
+        if writer.wire_format is WireFormat.JSON_SCHEMA:
+            # The contract's rules first (they guard the depth too), then the writer schema's.
+            event = _event(body)
+            writer.read(body)
+            return event
+        return _avro_event(writer, writer.read(body), found)
+    except BodyRejected as rejected:
+        raise _Reject(rejected.reason, f"schema id {found}: {rejected.detail}") from None
+
+
+def _avro_event(writer: WriterSchema, fields: object, found: int) -> OrderEvent:
+    """An Avro record's fields as the event its record name says: the name is the type."""
+    name = writer.record_name
+    if name not in EVENT_TYPES:
+        known = ", ".join(EVENT_TYPES)
+        shown = capped(repr(name), 200)
+        raise _Reject(
+            DlqReason.UNKNOWN_TYPE,
+            f"schema id {found} is Avro record {shown}, not an event type (known: {known})",
+        )
+    if not isinstance(fields, dict):
+        raise _Reject(DlqReason.SCHEMA_VIOLATION, f"schema id {found} is not an Avro record")
+    try:
+        event: OrderEvent = msgspec.convert({**fields, "type": name}, OrderEvent)
+    except msgspec.ValidationError as error:
+        raise _Reject(DlqReason.SCHEMA_VIOLATION, f"schema id {found} (avro): {error}") from None
+    except RecursionError:
+        raise _Reject(
+            DlqReason.SCHEMA_VIOLATION, f"schema id {found} (avro): nested too deeply"
+        ) from None
     return event
 
 

@@ -41,6 +41,9 @@ class DlqReason(StrEnum):
     KEY_MISMATCH = "key_mismatch"
     FIRST_EVENT_NOT_CREATED = "first_event_not_created"
     UNSUPPORTED_VERSION = "unsupported_version"
+    # A registry-framed value whose writer schema cannot be had: the registry does not know
+    # its id, no registry is configured, or the schema is of a kind StreamView cannot read.
+    UNKNOWN_SCHEMA = "unknown_schema"
 
 
 class Envelope(msgspec.Struct, frozen=True, gc=False):

@@ -12,6 +12,8 @@ from loguru import logger
 
 from adapters.http import HttpMetrics, UseCases, create_app
 from adapters.http.app import Lifespan
+from adapters.http.changes import changes_controller
+from adapters.http.dead_letters import dead_letters_controller
 from adapters.http.rebuilds import rebuild_controller
 from adapters.tracing.http import tracing_plugins
 from entrypoints.bootstrap import build_container, check_api_configuration
@@ -42,10 +44,12 @@ def create_app_from_container(
             list_orders=container.list_orders,
             report_lag=container.report_lag if worker_here else container.group_report_lag,
             readiness_probes=container.readiness_probes,
+            read_freshness=container.read_freshness,
         ),
         ops_policy=container.ops_policy(),
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
         ops_controllers=_rebuild_endpoints(container),
+        controllers=_change_streams(container),
         lifespan=[_resources(container), *lifespan],
         plugins=_tracing(container),
     )
@@ -62,7 +66,17 @@ def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
     if container.config.backend() != "postgres":
         return []
     c = container
-    return [rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild)]
+    return [
+        rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild),
+        dead_letters_controller(c.list_dead_letters, c.show_dead_letter, c.redrive_dead_letters),
+    ]
+
+
+def _change_streams(container: Container) -> list[type[Controller]]:
+    """The change streams read the change log in PostgreSQL: the in-memory demo has none."""
+    if container.config.backend() != "postgres":
+        return []
+    return [changes_controller(container.open_change_stream, container.live_metrics().events_sent)]
 
 
 def app_factory() -> Litestar:
@@ -87,10 +101,13 @@ def _resources(container: Container) -> Lifespan:
             # Not waiting: the API starts while the database is away, and /health/ready says
             # so until it answers. The worker (`run`) opens its own pool.
             await container.api_pool().open(wait=False)
+            await container.change_feed().start()  # reconnects by itself while the DB is away
         try:
             yield
         finally:
             if postgres:
+                await container.change_feed().stop()
+                await container.redrive_sender().close()  # only connected if asked to redrive
                 await container.api_pool().close()
                 await container.postgres_pool().close()  # the worker's, if `run` opened it
                 await container.end_offsets().close()  # only connected if /lags was asked

@@ -12,9 +12,11 @@ from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.http.auth import KeyFileError, OpsPolicy, TokenRules
+from adapters.http.changes import render_change
 from adapters.http.health import RedactedProbe
 from adapters.kafka.access import Names, connection_problem
 from adapters.kafka.dead_letters import KafkaDeadLetters
+from adapters.kafka.dlq_reader import KafkaDeadLetterReader, KafkaRedriveSender
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.probe import KafkaProbe
 from adapters.kafka.replay import open_replay
@@ -22,16 +24,25 @@ from adapters.kafka.security import kafka_security
 from adapters.kafka.source import KafkaRecordSource
 from adapters.kafka.topic_facts import KafkaTopicInspector
 from adapters.memory.stand_ins import NullSpans
+from adapters.metrics.live import PrometheusLiveMetrics
 from adapters.metrics.prometheus import PrometheusMetrics
+from adapters.postgres.change_log import PostgresChangeLog
 from adapters.postgres.consumer_states import PostgresConsumerStates
+from adapters.postgres.notifications import PostgresChangeFeed
 from adapters.postgres.pool import make_pool
 from adapters.postgres.probe import PostgresProbe, SchemaProbe
 from adapters.postgres.rebuilds import PostgresRebuildLog
+from adapters.postgres.redrives import PostgresRedriveLedger
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
+from adapters.registry.source import RegistrySchemaSource, registry_client
 from adapters.tracing import OtelSpans, tracer_provider_from_env
+from application.change_hub import ChangeHub
+from application.change_stream import OpenChangeStream
 from application.consuming import ConsumeSettings
 from application.cursors import CursorCodec
+from application.dead_letter_ops import ListDeadLetters, RedriveDeadLetters, ShowDeadLetter
+from application.freshness import ReadFreshness
 from application.ops import ConsumerProbe, ReportLag
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
@@ -41,6 +52,7 @@ from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
 from application.rebuild.worker import LiveGate, WatchRebuilds
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
+from application.writer_schemas import CachedSchemas, SchemaSource
 from entrypoints.api_secrets import missing_message, variable
 from entrypoints.settings import SettingsError
 from entrypoints.worker import Worker
@@ -72,6 +84,13 @@ def _ops_policy(
 def _same(adapter: object) -> object:
     """A port that production serves with an adapter provided under its own name too."""
     return adapter
+
+
+def _schema_source(url: str | None, user: str | None, password: str | None) -> SchemaSource | None:
+    """The registry's writer schemas, cached; None without a registry."""
+    if not url:
+        return None
+    return CachedSchemas(RegistrySchemaSource(registry_client(url, user, password)))
 
 
 def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
@@ -145,6 +164,12 @@ class Container(containers.DeclarativeContainer):
     # REBUILDING while a rebuild holds the live worker, FAILED while Kafka denies it an ACL.
     consumer_status = providers.Singleton(GuardedStatus, topic_problems)
     consumer_states = providers.Singleton(PostgresConsumerStates, postgres_pool)
+    schema_source = providers.Singleton(
+        _schema_source,
+        config.schema_registry_url,
+        config.schema_registry_user,
+        config.schema_registry_password,
+    )
     project_batch = providers.Factory(
         ProjectBatch,
         store=view_store,
@@ -153,6 +178,7 @@ class Container(containers.DeclarativeContainer):
         spans=spans,
         consumer_group=config.consumer_group,
         default_tax_rate=config.default_tax_rate,
+        schemas=schema_source,
     )
 
     # --- read side: the API's pool ------------------------------------------------------
@@ -307,6 +333,61 @@ class Container(containers.DeclarativeContainer):
         dead_letters=dead_letters,
         end_offsets=end_offsets,
         lag_refresh_seconds=providers.Callable(lambda ms: ms / 1000, config.lag_refresh_ms),
+    )
+
+    # --- read-your-writes and change streams: one feed (LISTEN connection) per process ---
+    live_metrics = providers.Singleton(
+        PrometheusLiveMetrics,
+        providers.Callable(lambda metrics: metrics.registry, prometheus_metrics),
+    )
+    change_hub = providers.Singleton(
+        ChangeHub,
+        max_subscribers=config.change_subscribers_max,
+        max_queued=config.change_queue_max,
+        max_waiters=config.read_waiters_max,
+        render=render_change,
+        metrics=live_metrics,
+    )
+    change_log = providers.Singleton(PostgresChangeLog, api_pool)
+    change_feed = providers.Singleton(
+        PostgresChangeFeed,
+        config.database_url,
+        change_hub,
+        config.consumer_group,
+        config.topic,
+        log=change_log,
+        retention_seconds=config.change_retention_s,
+    )
+    read_freshness = providers.Singleton(
+        ReadFreshness,
+        change_hub,
+        max_wait_seconds=providers.Callable(lambda ms: ms / 1000, config.read_wait_max_ms),
+    )
+    open_change_stream = providers.Factory(
+        OpenChangeStream,
+        change_hub,
+        change_log,
+        heartbeat_seconds=providers.Callable(lambda ms: ms / 1000, config.change_heartbeat_ms),
+    )
+
+    # --- dead letters read back and redriven (ops API, `streamview dlq`) ------------------
+    dlq_reader = providers.Singleton(
+        KafkaDeadLetterReader, config.kafka_bootstrap, config.dlq_topic, security=kafka_security
+    )
+    redrive_sender = providers.Singleton(
+        KafkaRedriveSender, config.kafka_bootstrap, security=kafka_security
+    )
+    redrive_ledger = providers.Singleton(PostgresRedriveLedger, api_pool, config.dlq_topic)
+    list_dead_letters = providers.Factory(ListDeadLetters, dlq_reader)
+    show_dead_letter = providers.Factory(ShowDeadLetter, dlq_reader)
+    redrive_dead_letters = providers.Factory(
+        RedriveDeadLetters,
+        reader=dlq_reader,
+        ledger=redrive_ledger,
+        sender=redrive_sender,
+        source_topic=config.topic,
+        max_redrives=config.redrive_max,
+        metrics=live_metrics,
     )
 
 

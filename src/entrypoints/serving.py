@@ -52,6 +52,13 @@ def http_protocol(choice: str) -> str | type[asyncio.Protocol]:
     return "h11"
 
 
+def graceful_shutdown(settings: Settings) -> dict[str, Any]:
+    """uvicorn options: on stop, requests in flight get as long as the longest read-your-writes
+    wait (and a little) to finish; change streams, which never finish, are then ended (their
+    clients resume elsewhere with Last-Event-ID) instead of holding the stop forever."""
+    return {"timeout_graceful_shutdown": settings.read_wait_max_ms / 1000 + 2}
+
+
 def h11_limits() -> dict[str, Any]:
     """uvicorn options: h11 refuses request heads over the size httptools is bounded to."""
     from entrypoints.bounded_http import MAX_REQUEST_HEAD_BYTES

@@ -71,6 +71,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cursor_secret: str | None = None
     api_statement_timeout_ms: Positive = 5000
     allow_rebuild: bool = True
+    # A Confluent-compatible schema registry: turns on reading registry-framed values (magic
+    # byte 0 + schema id + Avro or JSON Schema body). Unset: such a value is a dead letter.
+    schema_registry_url: str | None = None
+    schema_registry_user: str | None = None  # HTTP basic auth, with the password
+    schema_registry_password: str | None = None
+    # Read-your-writes and change streams (application.freshness, application.change_stream).
+    read_wait_max_ms: Positive = 10_000
+    read_waiters_max: Positive = 10_000
+    change_retention_s: Positive = 86_400
+    change_subscribers_max: Positive = 1000
+    change_queue_max: Positive = 10_000
+    change_heartbeat_ms: Positive = 15_000
+    # Dead letters sent back to their source topic at most this many times each.
+    redrive_max: Positive = 3
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -95,6 +109,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
         check_secrets(self)
         kafka_security(self.as_dict())  # a bad combination stops the start, naming the variable
+        url = self.schema_registry_url
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("STREAMVIEW_SCHEMA_REGISTRY_URL must be an http:// or https:// URL")
+        if self.schema_registry_password is not None and self.schema_registry_user is None:
+            raise ValueError(
+                "STREAMVIEW_SCHEMA_REGISTRY_PASSWORD needs STREAMVIEW_SCHEMA_REGISTRY_USER"
+            )
 
     def __repr__(self) -> str:  # secrets never reach a log line or a traceback
         shown = {k: _masked(k, v) for k, v in self.as_dict().items()}
@@ -107,7 +128,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 def _masked(name: str, value: Any) -> Any:
     if value is None:
         return None
-    if name.endswith(("password", "secret", "username")) and not name.endswith("_file"):
+    if name.endswith(("password", "secret", "username", "_user")) and not name.endswith("_file"):
         return "***"
     if name == "database_url":  # postgresql://user:password@host/...
         parts = urlsplit(value)

@@ -30,6 +30,7 @@ from application.errors import LiveViewsRewritten
 from application.ops import ReportLag
 from application.ports import BatchSpans, ConsumerState, ConsumerStates, ViewStore
 from application.projecting import Project
+from application.writer_schemas import RegistryUnavailable
 from entrypoints.worker_guards import WorkerGuards
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2
@@ -78,10 +79,10 @@ def on_stop_signal(callback: Callable[[], None]) -> None:
 
 
 def is_outage(error: Exception) -> bool:
-    """Failures to wait out: the broker or the database is unreachable or busy (or an in-place
-    rebuild rewrote the positions: waiting means seeking to them again, too)."""
+    """Failures to wait out: the broker, the database or the schema registry is unreachable or
+    busy (or an in-place rebuild rewrote the positions: waiting means seeking to them again)."""
     return kafka_is_transient(error) or isinstance(
-        error, psycopg.OperationalError | OSError | LiveViewsRewritten
+        error, psycopg.OperationalError | OSError | LiveViewsRewritten | RegistryUnavailable
     )
 
 

@@ -17,6 +17,8 @@ Fixtures for tests:
 - new_topic: new_topic(partitions=1) -> name; creates <name> and <name>.dlq, usable at once
   (every partition has a leader), both deleted after the test.
 - group_id: a consumer group id no other test uses.
+- registry_url (session): a real schema registry's Confluent API URL (Apicurio, port 18081).
+- disposable_registry: a schema registry of the test alone (a RegistryNode), to stop and start.
 - disposable_postgres: a PostgreSQL server of the test alone (a PostgresNode), to crash
   with postgres_support.crash and start again.
 """
@@ -43,8 +45,14 @@ from devtools.localstack.config import (
     default_state_dir,
 )
 from devtools.localstack.postgres import PostgresNode
+from devtools.localstack.registry import RegistryNode
 from devtools.localstack.sharing import shared_stack
 from tests.integration.postgres_support import disposable_postgres_node
+from tests.integration.registry_support import (
+    RegistryOnlyStack,
+    disposable_registry_node,
+    registry_stack_config,
+)
 from tests.integration.secure_support import (  # noqa: F401  # fixtures
     secure_database_url,
     secure_stack,
@@ -100,6 +108,8 @@ def integration_stack_config() -> StackConfig:
         kafka_controller_port=kafka_port + 1,
         postgres_port=int(os.environ.get(ENV_TEST_POSTGRES_PORT, TEST_POSTGRES_PORT)),
         topic_partitions=1,
+        # Most tests need no registry: registry_url starts one of its own (registry_support).
+        registry=False,
     )
 
 
@@ -157,6 +167,29 @@ def _container_endpoints() -> Iterator[StackEndpoints]:
     )
     with kafka, postgres:
         yield StackEndpoints(kafka.get_bootstrap_server(), postgres.get_connection_url())
+
+
+@pytest.fixture(scope="session")
+def registry_url() -> Iterator[str]:
+    """A real schema registry's Confluent API base URL (Apicurio, in a stack dir of its own),
+    up for the whole session; shared with concurrent sessions like the test stack."""
+    if _uses_containers():
+        pytest.skip(f"{ENV_TEST_STACK}=containers: the local registry is not used")
+    stack = RegistryOnlyStack(registry_stack_config(integration_stack_config()), _report)
+    with shared_stack(stack):  # type: ignore[arg-type]
+        yield stack.node.url
+
+
+@pytest.fixture
+def disposable_registry(tmp_path: Path) -> Iterator[RegistryNode]:
+    """A schema registry of the test alone (a RegistryNode, its data on disk), to stop and
+    start again."""
+    if _uses_containers():
+        pytest.skip(f"{ENV_TEST_STACK}=containers: the local registry is not used")
+    with disposable_registry_node(
+        integration_stack_config(), tmp_path / "registry", _report
+    ) as node:
+        yield node
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ def secure_stack_config() -> StackConfig:
         ),
         topic_partitions=1,
         secure=True,
+        registry=False,  # the registry's tests start one of their own
     )
 
 

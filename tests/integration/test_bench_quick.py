@@ -15,12 +15,15 @@ from tests.integration.conftest import StackEndpoints
 
 
 @pytest.fixture(scope="module")
-def results(stack_endpoints: StackEndpoints, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def results(
+    stack_endpoints: StackEndpoints, registry_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     return runner.run(
         list(runner.ALL),
         QUICK,
         stack_endpoints.kafka_bootstrap,
         stack_endpoints.admin_database_url,
+        registry_url=registry_url,
         results_dir=tmp_path_factory.mktemp("bench-results"),
     )
 
@@ -53,6 +56,11 @@ def test_ingest_applies_every_event_and_measures_every_baseline(results: dict) -
     assert ingest["ceiling_raw_copy"]["rows_per_s"] > 0
     assert "skipped" in ingest["kafka_connect"]
     assert ingest["memory"]["worker_peak_rss_mb"] > 10
+    avro = ingest["avro"]
+    assert avro["views"] == ingest["views"]  # the same events, in another wire format
+    assert avro["records"] == ingest["streamview"]["records"]
+    assert avro["events_per_s"] > 0
+    assert avro["worker_exit_code"] == 0
 
 
 def test_profile_attributes_samples_to_areas(results: dict) -> None:
@@ -85,6 +93,15 @@ def test_freshness_sees_every_sampled_event(results: dict) -> None:
     assert freshness["samples"] > 0
     assert freshness["not_visible_within_10s"] == 0
     assert 0 < freshness["p50_ms"] <= freshness["p99_ms"]
+
+
+def test_streams_and_read_your_writes_deliver_every_sampled_change(results: dict) -> None:
+    live = scenario(results, "live")
+    assert live["samples"] > 0
+    assert live["sse_deliveries"] == live["sse_expected"] > 0
+    assert live["sse_streams_ended_by_server"] == 0
+    assert live["min_sequence_not_reached"] == 0
+    assert set(live["idle_waiter_answers"]) <= {"412"}
 
 
 def test_rebuild_succeeds_while_reads_keep_answering(results: dict) -> None:

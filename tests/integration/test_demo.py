@@ -37,7 +37,7 @@ def _wait_for_orders(base_url: str, demo: subprocess.Popen[str], deadline: float
 
 
 def test_demo_serves_its_orders_then_stops_everything(
-    stack_endpoints, database_url: str, new_topic
+    stack_endpoints, database_url: str, new_topic, registry_url: str
 ) -> None:
     topic, port = new_topic(6), _free_port()
     secret = "demo-test-secret-of-at-least-thirty-two-bytes"
@@ -47,6 +47,7 @@ def test_demo_serves_its_orders_then_stops_everything(
         "STREAMVIEW_TOPIC": topic,
         "STREAMVIEW_DLQ_TOPIC": f"{topic}.dlq",
         "STREAMVIEW_OPS_JWT_SECRET": secret,
+        "STREAMVIEW_SCHEMA_REGISTRY_URL": registry_url,
     }
     command = [sys.executable, "-m", "entrypoints", "demo", "--use-existing"]
     command += ["--orders", str(DEMO_ORDERS), "--duration", "20", "--port", str(port)]
@@ -77,6 +78,7 @@ def test_demo_serves_its_orders_then_stops_everything(
             demo.wait()
     assert demo.returncode == 0, output
     assert "StreamView is ready" in output
+    assert "as bare JSON, registry-framed Avro and JSON Schema" in " ".join(output.split())
     assert f"curl -s 'http://localhost:{port}/orders?pageSize=3'" in output
     with pytest.raises(httpx.HTTPError):  # the service it started is gone
         httpx.get(f"{base_url}/health/live", timeout=2)

@@ -174,6 +174,39 @@ async def test_extreme_valid_times_and_stashed_nul_headers_read_back_through_the
     )
 
 
+async def test_a_stashed_event_reusing_an_event_id_is_dead_lettered_when_released(
+    database_url: str,
+) -> None:
+    dead_letters, metrics = MemoryDeadLetters(), MemoryMetrics()
+    async with open_pool(database_url) as pool:
+        store = PostgresViewStore(pool)
+        project = ProjectBatch(store, dead_letters, metrics, OtelSpans(TracerProvider()), "g")
+        batches = [
+            [record(order_created("order-1", event_id="evt-1"))],
+            [
+                record(order_created("order-2", event_id="evt-2a")),
+                record(status_changed("order-2", "SHIPPED", event_id="evt-1"), 3),  # reused
+                record(status_changed("order-2", "DELIVERED", event_id="evt-2e"), 5),
+            ],
+            [record(status_changed("order-2", "PAID", event_id="evt-2b"), 2)],  # releases 3
+        ]
+        offsets = itertools.count()
+        for batch in batches:
+            await project(
+                [RawRecord(TOPIC, 0, next(offsets), r.key, r.value, r.headers) for r in batch]
+            )
+
+        order = await store.get_order("order-2")
+        stashed = await store.stashed_count()
+
+    [letter] = dead_letters.sent
+    assert (letter.reason, letter.record.header("x-sequence")) == (DlqReason.SCHEMA_VIOLATION, b"3")
+    assert b'"eventId":"evt-1"' in (letter.record.value or b"")
+    assert order is not None
+    assert (order.view.status, order.view.last_event_sequence) == ("PAID", 2)
+    assert stashed == 1  # sequence 5 waits for the dead-lettered 3, as after any dead letter
+
+
 @pytest.mark.parametrize("path", ["/orders/a%00b", "/orders?customerId=a%00b"])
 async def test_a_nul_in_a_request_is_not_a_server_error(api: tuple[Any, Any], path: str) -> None:
     _, client = api

@@ -72,6 +72,7 @@ def scenario(traceparent: str) -> tuple[list[RawRecord], dict[Series, float]]:
         DlqReason.UNSUPPORTED_VERSION: record(
             order_created("dlq-8"), 1, headers={"x-event-version": "2"}
         ),
+        DlqReason.UNKNOWN_SCHEMA: record(b"\x00\x00\x00\x00\x07{}", 1, key=b"dlq-9"),
     }
     expected: dict[Series, float] = {
         ("streamview_events_total", (("type", "OrderCreated"),)): 1,

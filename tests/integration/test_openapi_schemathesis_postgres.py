@@ -51,11 +51,15 @@ async def _orders_in(database_url: str) -> None:
 async def served(stack_endpoints: Any, database_url: str, new_topic: Any) -> Iterator[str]:
     await _orders_in(database_url)
     port = free_port()
+    topic = new_topic(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMVIEW_")} | {
         "STREAMVIEW_BACKEND": "postgres",
         "STREAMVIEW_DATABASE_URL": database_url,
         "STREAMVIEW_KAFKA_BOOTSTRAP": stack_endpoints.kafka_bootstrap,
-        "STREAMVIEW_TOPIC": new_topic(3),
+        "STREAMVIEW_TOPIC": topic,
+        "STREAMVIEW_DLQ_TOPIC": f"{topic}.dlq",
+        # Reads may wait for minSequence/minPosition: a short maximum keeps each case short.
+        "STREAMVIEW_READ_WAIT_MAX_MS": "200",
         "STREAMVIEW_OPS_JWT_SECRET": OPS_SECRET,
         "STREAMVIEW_CURSOR_SECRET": CURSOR_SECRET,
         "STREAMVIEW_DB_POOL_MIN": "1",
@@ -137,6 +141,8 @@ def test_no_request_to_the_api_on_postgres_gets_a_5xx_or_an_undocumented_answer(
     token = _ops_token()
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
+        if operation.path.startswith("/changes/"):
+            continue  # a stream answers for as long as the client listens: test_change_streams
         for mode in GenerationMode:
             _fuzz(operation, mode, served, token if _is_ops(operation.path) else None)
 

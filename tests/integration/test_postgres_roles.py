@@ -53,18 +53,18 @@ async def test_each_role_does_its_part_with_the_documented_grants(
             db_pool_min=1,
         )
     )
-    pool, api_pool = api.postgres_pool(), api.api_pool()
-    await pool.open(wait=True)
-    await api_pool.open(wait=True)  # the API's reads (get_order) go through its own pool
+    pools = [api.api_pool(), api.postgres_pool()]  # reads go through the API's own pool
+    for pool in pools:
+        await pool.open(wait=True)
     try:
         order = await api.get_order()("ord-0000001")
-        page = await api.view_store().list_orders(
+        page = await api.order_reader().list_orders(
             ListQuery(OrderFilters(), Sort(SortField.ORDER_ID, descending=False), limit=10)
         )
         lag = await api.group_report_lag()()
     finally:
-        await api_pool.close()
-        await pool.close()
+        for pool in pools:
+            await pool.close()
         await api.end_offsets().close()
 
     assert order is not None

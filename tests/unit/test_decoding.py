@@ -141,6 +141,13 @@ REJECTIONS = [
         )
         for raw in ("2", "0", "v1", "", "²", "9" * 5000)
     ],
+    case(
+        "registry-framed-without-a-registry",
+        record(b"\x00\x00\x00\x00\x07{}", key=b"order-1"),
+        R.UNKNOWN_SCHEMA,
+        "schema id 7",
+        "STREAMVIEW_SCHEMA_REGISTRY_URL",
+    ),
 ]
 
 

@@ -252,3 +252,42 @@ async def test_an_event_reusing_another_orders_last_event_id_is_dead_lettered() 
     assert await pipeline.store.get_order("order-2") is None
     assert await pipeline.store.get_order("order-3") is not None
     assert outcome.records == len(batch)
+
+
+async def test_a_stashed_event_reusing_a_taken_event_id_is_dead_lettered_on_release() -> None:
+    pipeline = MemoryPipeline()
+    await pipeline.feed(with_offsets([record(order_created("order-1", event_id="evt-1"))]))
+    # order-2's third event reuses order-1's eventId; it waits in the stash for the second.
+    await pipeline.feed(
+        with_offsets(
+            [
+                record(order_created("order-2", event_id="evt-2a")),
+                record(status_changed("order-2", "SHIPPED", event_id="evt-1"), 3),
+                record(status_changed("order-2", "DELIVERED", event_id="evt-2e"), 5),
+            ],
+            start=1,
+        )
+    )
+    pipeline.dead_letters.sent.clear()
+
+    outcome = await pipeline.feed(
+        with_offsets([record(status_changed("order-2", "PAID", event_id="evt-2b"), 2)], start=4)
+    )
+
+    [letter] = pipeline.dead_letters.sent
+    assert (letter.reason.value, letter.record.key, letter.record.partition) == (
+        "schema_violation",
+        b"order-2",
+        0,
+    )
+    assert letter.record.header("x-sequence") == b"3"
+    assert b'"eventId":"evt-1"' in (letter.record.value or b"")
+    assert "evt-1" in letter.detail and "offset 4" in letter.detail
+    view = await pipeline.store.get_order("order-2")
+    assert view is not None
+    assert (view.view.status, view.view.last_event_sequence) == ("PAID", 2)
+    # The refused event left the stash; the one after it waits for its gap, as after any
+    # dead letter.
+    assert await pipeline.store.stashed_count() == 1
+    assert outcome.rejected == () and outcome.records == 1
+    assert pipeline.metrics.dead_letters == {"schema_violation": 1}

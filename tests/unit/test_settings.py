@@ -73,6 +73,14 @@ def test_explicit_overrides_win_over_the_environment_unless_none() -> None:
             {"STREAMVIEW_DB_POOL_MIN": "20", "STREAMVIEW_DB_POOL_MAX": "5"},
             ["STREAMVIEW_DB_POOL_MIN", "STREAMVIEW_DB_POOL_MAX"],
         ),
+        (
+            {"STREAMVIEW_SCHEMA_REGISTRY_URL": "registry:8081"},
+            ["STREAMVIEW_SCHEMA_REGISTRY_URL", "http://"],
+        ),
+        (
+            {"STREAMVIEW_SCHEMA_REGISTRY_PASSWORD": "secret"},
+            ["STREAMVIEW_SCHEMA_REGISTRY_PASSWORD", "STREAMVIEW_SCHEMA_REGISTRY_USER"],
+        ),
     ],
 )
 def test_bad_values_raise_a_settings_error_naming_the_setting(
@@ -96,3 +104,18 @@ def test_as_dict_feeds_the_container_configuration() -> None:
 
     assert values["backend"] == "memory"
     assert set(values) == set(Settings.__struct_fields__)
+
+
+def test_the_schema_registry_is_off_unless_configured() -> None:
+    assert Settings.from_env({}).schema_registry_url is None
+    configured = Settings.from_env(
+        {
+            "STREAMVIEW_SCHEMA_REGISTRY_URL": "https://registry.example:8081",
+            "STREAMVIEW_SCHEMA_REGISTRY_USER": "streamview",
+            "STREAMVIEW_SCHEMA_REGISTRY_PASSWORD": "secret",
+        }
+    )
+    assert (configured.schema_registry_url, configured.schema_registry_user) == (
+        "https://registry.example:8081",
+        "streamview",
+    )

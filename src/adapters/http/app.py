@@ -22,12 +22,15 @@ from adapters.http.metrics import RequestMetrics, metrics_endpoint
 from adapters.http.ops import OpsController
 from adapters.http.orders import OrdersController
 from adapters.http.problems import EXCEPTION_HANDLERS
+from application.change_hub import ChangeHub
+from application.freshness import ReadFreshness
 from application.ops import ReportLag
 from application.ports import ReadinessProbe
 from application.queries import GetOrder, ListOrders
 
 SCHEMA_PATH = "/schema"  # Swagger UI at /schema/swagger, the document at /schema/openapi.json
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[Any]]
+_NO_FEED = ReadFreshness(ChangeHub())
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class UseCases:
     list_orders: Callable[[], ListOrders]
     report_lag: Callable[[], ReportLag]
     readiness_probes: Callable[[], Sequence[ReadinessProbe]]
+    # Without a change feed (the in-memory backend, tests): waits only look once more at the end.
+    read_freshness: Callable[[], ReadFreshness] = lambda: _NO_FEED
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,13 @@ def create_app(
     ops_policy: OpsPolicy,
     metrics: HttpMetrics | None = None,
     ops_controllers: Sequence[type[Controller]] = (),
+    controllers: Sequence[type[Controller]] = (),
     lifespan: Sequence[Lifespan] = (),
     plugins: Sequence[PluginProtocol] = (),
     version: str = "0.1.0",
 ) -> Litestar:
     """`ops_controllers` are mounted next to OpsController behind the same OpsOnly guard;
+    `controllers` are open routes of other adapters (change streams);
     `lifespan` context managers run around serving (pool, worker), in order; `plugins` are
     Litestar plugins chosen by the composition root (tracing)."""
     ops = Router(
@@ -65,7 +72,7 @@ def create_app(
         guards=[ops_policy.guard],
         security=[{"opsBearer": []}],
     )
-    handlers: list[Any] = [OrdersController, HealthController, ops]
+    handlers: list[Any] = [OrdersController, HealthController, *controllers, ops]
     if metrics is not None:
         handlers.append(metrics_endpoint(metrics.registry))
     app = Litestar(

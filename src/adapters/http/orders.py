@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from litestar import Controller, Request, Response, get
@@ -11,6 +13,15 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from adapters.http.etags import none_match_hits, order_etag
+from adapters.http.freshness import (
+    NOT_REACHED_SPEC,
+    POSITION_RESPONSE_HEADER,
+    MinPositionParam,
+    MinSequenceParam,
+    WaitParam,
+    not_reached_response,
+    position_headers,
+)
 from adapters.http.limits import limits_spec
 from adapters.http.links import page_links
 from adapters.http.params import (
@@ -33,6 +44,14 @@ from adapters.http.params import (
 from adapters.http.problems import problem_spec, unavailable_spec
 from adapters.http.schemas import OrderDetailBody, OrderListBody, order_detail, order_list
 from application.errors import NotFound
+from application.freshness import (
+    NotReached,
+    ReadFreshness,
+    parse_min_position,
+    parse_min_sequence,
+    parse_wait,
+)
+from application.ports import OrderDetail
 from application.queries import GetOrder, ListOrders, ListRequest
 
 MAX_ID_LENGTH = 64
@@ -49,12 +68,14 @@ class OrdersController(Controller):
         response_headers=[
             ResponseHeader(
                 name="ETag", description="Version of this order view", documentation_only=True
-            )
+            ),
+            POSITION_RESPONSE_HEADER,
         ],
         responses={
             304: ResponseSpec(None, description="Not modified: `If-None-Match` holds the ETag"),
-            400: problem_spec("A header is malformed"),
+            400: problem_spec("A header or parameter is malformed; `invalidParams` names it"),
             404: problem_spec("No order with this id"),
+            **NOT_REACHED_SPEC,
             **unavailable_spec(),
             **limits_spec(),
         },
@@ -63,14 +84,36 @@ class OrdersController(Controller):
         self,
         orderId: FromPath[str],  # camelCase: the route template and metric label read `orderId`
         get_order: NamedDependency[GetOrder],
+        read_freshness: NamedDependency[ReadFreshness],
         if_none_match: IfNoneMatch = None,
+        min_sequence: MinSequenceParam = None,
+        min_position: MinPositionParam = None,
+        wait: WaitParam = None,
     ) -> Response[OrderDetailBody]:
-        """One order with its lines, ordered by lineNo."""
+        """One order with its lines, ordered by lineNo; with `minSequence`/`minPosition`,
+        once the views have caught up with the client's writes (read-your-writes)."""
+        sequence, wanted = parse_min_sequence(min_sequence), _min_position(min_position)
+        seconds = parse_wait(wait, read_freshness.max_wait_seconds)
         if not orderId or len(orderId) > MAX_ID_LENGTH or "\x00" in orderId:
             raise NotFound(f"order {orderId!r} not found")  # cannot exist: no need to ask
-        detail = await get_order(orderId)
+        try:
+            started = time.monotonic()
+            await read_freshness.await_positions(wanted, seconds)
+            if sequence is None:
+                positions = read_freshness.positions
+                found: OrderDetail | None = await get_order(orderId)
+            else:
+                left = max(0.0, seconds - (time.monotonic() - started))
+                found, positions = await read_freshness.order(
+                    _reading(get_order), orderId, sequence, left
+                )
+        except NotReached as not_reached:
+            return cast("Response[OrderDetailBody]", not_reached_response(not_reached))
+        if found is None:  # pragma: no cover - minSequence >= 1 is never reached by nothing
+            raise NotFound(f"order {orderId!r} not found")
+        detail = found
         etag = order_etag(detail.view)
-        headers = {"ETag": etag, **_CACHING}
+        headers = {"ETag": etag, **_CACHING, **position_headers(positions)}
         if none_match_hits(if_none_match, etag):
             return cast(
                 "Response[OrderDetailBody]", Response(None, status_code=304, headers=headers)
@@ -83,10 +126,12 @@ class OrdersController(Controller):
         response_headers=[
             ResponseHeader(
                 name="Link", description="rel=next and rel=prev pages", documentation_only=True
-            )
+            ),
+            POSITION_RESPONSE_HEADER,
         ],
         responses={
             400: problem_spec("A parameter is invalid; `invalidParams` names it"),
+            **NOT_REACHED_SPEC,
             **unavailable_spec(),
             **limits_spec(),
         },
@@ -95,6 +140,7 @@ class OrdersController(Controller):
         self,
         request: Request[Any, Any, Any],
         list_orders: NamedDependency[ListOrders],
+        read_freshness: NamedDependency[ReadFreshness],
         status: Statuses = None,
         customer_id: CustomerId = None,
         updated_from: UpdatedFrom = None,
@@ -103,10 +149,20 @@ class OrdersController(Controller):
         page: PageParam = None,
         page_size: PageSizeParam = None,
         cursor: CursorParam = None,
+        min_position: MinPositionParam = None,
+        wait: WaitParam = None,
     ) -> Response[OrderListBody]:
-        """A page of orders, filtered and sorted; keyset `cursor` or `page` number."""
+        """A page of orders, filtered and sorted; keyset `cursor` or `page` number; with
+        `minPosition`, once the views have caught up with the client's writes."""
         moments = parse_moment("from", updated_from), parse_moment("to", updated_to)
         statuses = split_statuses(status)
+        wanted = _min_position(min_position)
+        seconds = parse_wait(wait, read_freshness.max_wait_seconds)
+        try:
+            await read_freshness.await_positions(wanted, seconds)
+        except NotReached as not_reached:
+            return cast("Response[OrderListBody]", not_reached_response(not_reached))
+        positions = read_freshness.positions  # before the read: the token never overstates
         result = await list_orders(
             ListRequest(
                 statuses=statuses,
@@ -128,4 +184,19 @@ class OrdersController(Controller):
         kept += [("sort", str(result.sort)), ("pageSize", str(result.page_size))]
         path = f"{request.scope.get('root_path', '')}{self.path}"
         link = page_links(path, kept, result)
-        return Response(order_list(result), headers={"Link": link} if link else {})
+        headers = {"Link": link} if link else {}
+        return Response(order_list(result), headers={**headers, **position_headers(positions)})
+
+
+def _min_position(text: str | None) -> dict[int, int] | None:
+    return None if text is None else parse_min_position(text)
+
+
+def _reading(get_order: GetOrder) -> Callable[[str], Awaitable[OrderDetail | None]]:
+    async def read(order_id: str) -> OrderDetail | None:
+        try:
+            return await get_order(order_id)
+        except NotFound:
+            return None
+
+    return read

@@ -8,7 +8,14 @@ from enum import Enum
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
+)
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
@@ -35,6 +42,11 @@ def make_producer(
 MAX_DETAIL_BYTES = 1024
 _ELLIPSIS = "…".encode()
 _SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
+_DENIALS = (
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
+)
 
 
 class LetterForm(Enum):
@@ -96,8 +108,9 @@ class KafkaDeadLetters:
     large, without the key and original headers). A letter the broker refuses for any other
     lasting reason is logged with its source coordinates and counted by `lost`, and
     processing goes on: a dead letter that cannot be written must not stop the partition.
-    Only a transient failure (the broker unreachable or busy) raises, for the worker to
-    pause and publish the batch's letters again.
+    Only a transient failure (the broker unreachable or busy) or a denial (a missing ACL:
+    the service's configuration, not the record's fault) raises, for the worker to pause and
+    publish the batch's letters again: neither loses a letter.
     """
 
     def __init__(
@@ -162,7 +175,7 @@ class KafkaDeadLetters:
                 self._topic, key=key, value=value, headers=dead_letter_headers(letter, form)
             )
         except Exception as error:
-            if is_transient(error):
+            if _must_wait(error):
                 raise
             return error
 
@@ -181,16 +194,21 @@ class KafkaDeadLetters:
 
 async def _failed(outcome: asyncio.Future[Any] | Exception) -> Exception | None:
     """None once the broker acknowledged the letter; the lasting error if it refused it.
-    A transient error (the broker away or busy) is raised: the worker waits it out."""
+    A transient error (the broker away or busy) or a denial is raised: the worker waits."""
     if isinstance(outcome, Exception):
         return outcome
     try:
         await outcome
     except Exception as error:
-        if is_transient(error):
+        if _must_wait(error):
             raise
         return error
     return None
+
+
+def _must_wait(error: Exception) -> bool:
+    """An outage, or an ACL the service lacks: no fault of the letter, never a lost one."""
+    return is_transient(error) or isinstance(error, _DENIALS)
 
 
 def _bound(record: RawRecord, reason: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ class MemoryMetrics:
         self.dead_letters: Counter[str] = Counter()
         self.stashed = 0
         self.writes: list[float] = []
+        self.formats: Counter[str] = Counter()
 
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
         self.events.update(result.tally.applied)
@@ -42,6 +43,9 @@ class MemoryMetrics:
 
     def write_observed(self, seconds: float) -> None:
         self.writes.append(seconds)
+
+    def records_decoded(self, formats: Mapping[str, int]) -> None:
+        self.formats.update(formats)
 
 
 class NullSpans:

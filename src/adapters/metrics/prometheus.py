@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
@@ -28,6 +28,12 @@ class PrometheusMetrics:
         )
         self.events = Counter("streamview_events", "Applied events", ["type"], registry=r)
         self.duplicates = Counter("streamview_duplicates", "Duplicate events", registry=r)
+        self.decoded = Counter(
+            "streamview_records_decoded",
+            "Records accepted by the decoder, by wire format (json, avro, json-schema)",
+            ["format"],
+            registry=r,
+        )
         self.out_of_order = Counter(
             "streamview_out_of_order", "Late or gapped events", ["kind"], registry=r
         )
@@ -86,6 +92,10 @@ class PrometheusMetrics:
 
     def dead_letter_lost(self) -> None:
         self.dlq_publish_failures.inc()
+
+    def records_decoded(self, formats: Mapping[str, int]) -> None:
+        for wire_format, count in formats.items():
+            self.decoded.labels(format=wire_format).inc(count)
 
     def write_observed(self, seconds: float) -> None:
         self.upserts.observe(seconds)

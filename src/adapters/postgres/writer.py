@@ -23,6 +23,7 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Json
 
+from adapters.postgres.change_log import LOCK, NOTIFY, logged_upsert, notify_payload
 from adapters.postgres.rows import (
     LINE_COLUMNS,
     LINE_TYPES,
@@ -71,7 +72,7 @@ class PostgresTransaction:
     async def _save(self, write: BatchWrite) -> None:
         result, statements = write.result, self._sql
         async with self._conn.pipeline(), self._conn.cursor() as cursor:
-            if result.views:
+            if result.views and not statements.live:
                 await cursor.execute(statements.upsert_views, _rows(_latest(result.views)))
             if result.new_lines:
                 await cursor.execute(statements.insert_lines, _rows(result.new_lines))
@@ -87,6 +88,12 @@ class PostgresTransaction:
             if write.positions:
                 positions = _positions(write.consumer_group, write.positions)
                 await cursor.execute(statements.upsert_positions, _rows(positions))
+            if statements.live:
+                # Last, so that the change log's lock is held for the shortest time.
+                if result.views:
+                    await cursor.execute(LOCK)
+                    await cursor.execute(statements.upsert_views, _rows(_latest(result.views)))
+                await cursor.execute(NOTIFY, (notify_payload(write.consumer_group),))
 
 
 _TAKEN = re.compile(r"Key \(dedup_event_id\)=\((.*)\) already exists\.", re.DOTALL)
@@ -140,6 +147,8 @@ class WriteStatements:
 
     def __init__(self, tables: ViewTables) -> None:
         orders, items, stash = tables.orders_id, tables.items_id, tables.stash_id
+        # The live views log their changes and notify the change feeds; shadow ones do not.
+        self.live = tables == ViewTables()
         view_cols = column_list(VIEW_COLUMNS)
         self.load = sql.SQL(
             "SELECT coalesce(v.order_id, s.order_id), s.sequence, s.envelope::text, {v_cols}"
@@ -163,6 +172,8 @@ class WriteStatements:
                 for c in (*VIEW_COLUMNS[1:], "dedup_event_id", "projected_at")
             ),
         )
+        if self.live:
+            self.upsert_views = logged_upsert(self.upsert_views)
         # Lines are a pure function of the events before them: a line already there is equal.
         line_cols = column_list(LINE_COLUMNS)
         self.insert_lines = sql.SQL(

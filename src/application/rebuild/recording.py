@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -85,4 +85,7 @@ class DiscardMetrics:
         return None
 
     def write_observed(self, seconds: float) -> None:
+        return None
+
+    def records_decoded(self, formats: Mapping[str, int]) -> None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import click
 
@@ -19,6 +20,15 @@ from devtools.generator import GeneratorOptions, generate
 @click.option("--seed", default=42, show_default=True, help="Generator seed (same seed, same log).")
 @click.option("--prefix", default="ord", show_default=True, help="Order id prefix.")
 @click.option("--topic", default=None, help="Topic (default: STREAMVIEW_TOPIC).")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(["json", "avro", "json-schema", "mixed"]),
+    default="json",
+    show_default=True,
+    help="Bare JSON, or registry-framed Avro / JSON Schema (STREAMVIEW_SCHEMA_REGISTRY_URL; "
+    "the schemas of deploy/schemas are registered first); mixed: a third of the orders each.",
+)
 def command(
     orders: int,
     events_per_order: int,
@@ -29,6 +39,7 @@ def command(
     seed: int,
     prefix: str,
     topic: str | None,
+    format_name: str,
 ) -> None:
     """Publish generated order histories to Kafka, with a progress bar.
 
@@ -36,6 +47,7 @@ def command(
     Examples:
       streamview produce --orders 20000 --duplicates 0.02 --reorder 0.02 --poison 0.001
       streamview produce --orders 1000000000 --rate 50 --prefix live   # a live trickle
+      streamview produce --orders 1000 --format avro                  # registry-framed Avro
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -53,6 +65,9 @@ def command(
         seed=seed,
         order_prefix=prefix,
     )
+    records = generate(options)
+    if format_name != "json":
+        records = map(_reframing(settings, topic or settings.topic, format_name), records)
     expected = int(orders * events_per_order * (1 + duplicates + poison))
     columns = (*Progress.get_default_columns()[:2], BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeRemainingColumn(), transient=False) as bar:
@@ -61,7 +76,7 @@ def command(
             publish(
                 settings.kafka_bootstrap,
                 topic or settings.topic,
-                generate(options),
+                records,
                 rate=rate,
                 progress=lambda n: bar.update(task, completed=n),
                 security=kafka_security(settings.as_dict()),
@@ -69,3 +84,19 @@ def command(
         )
         bar.update(task, completed=sent, total=sent)
     click.echo(f"produced {sent} records", err=True)
+
+
+def _reframing(settings: Any, topic: str, format_name: str) -> Any:
+    from devtools.registry_framing import catalog_for, committed_schemas_dir, reframing
+    from entrypoints.cli.registry_schemas import _run
+
+    if not settings.schema_registry_url:
+        raise click.ClickException(
+            f"--format {format_name} needs a schema registry: set STREAMVIEW_SCHEMA_REGISTRY_URL"
+        )
+    catalog = catalog_for(
+        settings.schema_registry_url,
+        settings.schema_registry_user,
+        settings.schema_registry_password,
+    )
+    return _run(reframing(catalog, committed_schemas_dir(), topic, format_name))

@@ -63,6 +63,18 @@ def _stack_options(command: F) -> F:
             help="SASL_SSL listener of the secured stack, broker port + 2 "
             "[env STREAMVIEW_STACK_KAFKA_SASL_PORT].",
         ),
+        click.option(
+            "--registry-port",
+            type=int,
+            default=None,
+            help="Schema registry port, 8081 [env STREAMVIEW_STACK_REGISTRY_PORT].",
+        ),
+        click.option(
+            "--registry/--no-registry",
+            default=None,
+            help="Run a schema registry (Apicurio, Confluent API), on by default "
+            "[env STREAMVIEW_STACK_REGISTRY].",
+        ),
     ]
     for option in reversed(options):
         command = option(command)

@@ -24,6 +24,16 @@ ENV_STATE_DIR = "STREAMVIEW_STATE_DIR"
 ENV_CACHE_DIR = "STREAMVIEW_CACHE_DIR"
 ENV_KAFKA_VERSION = "STREAMVIEW_KAFKA_VERSION"
 ENV_TOPIC_PARTITIONS = "STREAMVIEW_TOPIC_PARTITIONS"
+ENV_REGISTRY_PORT = "STREAMVIEW_STACK_REGISTRY_PORT"
+ENV_REGISTRY = "STREAMVIEW_STACK_REGISTRY"  # "0"/"false"/"no": no schema registry
+
+
+def parse_switch(name: str, raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise StackError(f"{name}={raw!r} is not one of 1, 0, true, false, yes, no, on, off")
 
 
 def _is_root() -> bool:
@@ -82,6 +92,9 @@ class StackConfig:
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     postgres_port: int = 5432
+    # A Confluent-compatible schema registry (devtools.localstack.registry).
+    registry: bool = True
+    registry_port: int = 8081
     kafka_version: str = DEFAULT_KAFKA_VERSION
     topic_partitions: int = 6
     topics: tuple[str, ...] = field(default=(EVENTS_TOPIC,))
@@ -116,6 +129,8 @@ class StackConfig:
         pick("postgres_port", ENV_POSTGRES_PORT, parse_port)
         pick("kafka_version", ENV_KAFKA_VERSION, lambda _name, raw: raw)
         pick("topic_partitions", ENV_TOPIC_PARTITIONS, parse_positive_int)
+        pick("registry_port", ENV_REGISTRY_PORT, parse_port)
+        pick("registry", ENV_REGISTRY, parse_switch)
         if "kafka_port" in given and "kafka_controller_port" not in given:
             given["kafka_controller_port"] = given["kafka_port"] + 1
         if "kafka_port" in given and "kafka_sasl_port" not in given:
@@ -135,10 +150,11 @@ class StackConfig:
         }
         if self.secure:
             ports["Kafka SASL_SSL"] = self.kafka_sasl_port
+        if self.registry:
+            ports["schema registry"] = self.registry_port
         if len(set(ports.values())) != len(ports):
             listed = ", ".join(f"{name} {port}" for name, port in ports.items())
-            count = {3: "three", 4: "four"}[len(ports)]
-            raise StackError(f"the stack needs {count} different ports, got {listed}")
+            raise StackError(f"the stack needs {len(ports)} different ports, got {listed}")
         if not self.kafka_version or "/" in self.kafka_version:
             raise StackError(f"bad Kafka version {self.kafka_version!r}")
 

@@ -21,7 +21,7 @@ ENV_DEPLOY_DIR = "STREAMVIEW_KAFKA_DEPLOY_DIR"
 COMPLETE_MARKER = ".download-complete"
 # What Maven prints when it cannot reach a repository. With an empty ~/.m2 the first thing
 # it fails to fetch is the dependency plugin itself, hence "no plugin found for prefix".
-_NETWORK_SYMPTOMS = (
+NETWORK_SYMPTOMS = (
     "could not transfer",
     "transfer failed",
     "failed to read artifact descriptor",
@@ -116,7 +116,7 @@ def explain_maven_failure(kafka_version: str, output: str) -> str:
         return (
             f"Kafka {kafka_version} is not on Maven Central (org.apache.kafka:kafka_2.13)\n{tail}"
         )
-    if any(symptom in lowered for symptom in _NETWORK_SYMPTOMS):
+    if any(symptom in lowered for symptom in NETWORK_SYMPTOMS):
         return (
             "Maven could not reach Maven Central to download the Kafka jars; check the network "
             f"or the proxy/mirror in ~/.m2/settings.xml. Maven said:\n{tail}"

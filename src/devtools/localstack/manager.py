@@ -1,4 +1,5 @@
-"""The whole local stack: Kafka and PostgreSQL started, checked and stopped together."""
+"""The whole local stack: Kafka, PostgreSQL and (unless turned off) a schema registry, started,
+checked and stopped together."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from devtools.localstack.config import StackConfig
 from devtools.localstack.kafka import KafkaNode
 from devtools.localstack.locks import file_lock
 from devtools.localstack.postgres import PostgresNode
+from devtools.localstack.registry import RegistryNode
 from devtools.localstack.service import ServiceStatus
 
 
@@ -27,12 +29,15 @@ class Endpoints:
     database_url: str
     kafka_security: Mapping[str, str] = field(default_factory=dict)
     kafka_sasl: Mapping[str, str] = field(default_factory=dict)
+    schema_registry_url: str | None = None
 
     def environment(self) -> dict[str, str]:
+        registry = self.schema_registry_url
         return {
             "STREAMVIEW_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "STREAMVIEW_DATABASE_URL": self.database_url,
             **self.kafka_security,
+            **({"STREAMVIEW_SCHEMA_REGISTRY_URL": registry} if registry else {}),
         }
 
     def shell_exports(self) -> str:
@@ -45,7 +50,7 @@ class Endpoints:
         return "\n".join(lines) + "\n"
 
 
-def secure_endpoints(config: StackConfig) -> Endpoints:
+def secure_endpoints(config: StackConfig, schema_registry_url: str | None = None) -> Endpoints:
     pki = StackCertificates(config.pki_dir)
     return Endpoints(
         config.kafka_bootstrap,
@@ -64,6 +69,7 @@ def secure_endpoints(config: StackConfig) -> Endpoints:
             "STREAMVIEW_KAFKA_SASL_USERNAME": CLIENT_PRINCIPAL,
             "STREAMVIEW_KAFKA_SASL_PASSWORD_FILE": str(config.scram_password_file),
         },
+        schema_registry_url=schema_registry_url,
     )
 
 
@@ -84,13 +90,17 @@ class LocalStack:
         self.report = report
         self.kafka = KafkaNode(config, report)
         self.postgres = PostgresNode(config, report)
+        self.registry = RegistryNode(config, report)
         self.started: tuple[str, ...] = ()
 
     @property
     def endpoints(self) -> Endpoints:
+        registry_url = self.registry.url if self.config.registry else None
         if self.config.secure:
-            return secure_endpoints(self.config)
-        return Endpoints(self.config.kafka_bootstrap, self.config.database_url)
+            return secure_endpoints(self.config, registry_url)
+        return Endpoints(
+            self.config.kafka_bootstrap, self.config.database_url, schema_registry_url=registry_url
+        )
 
     def up(self) -> Endpoints:
         began = time.monotonic()
@@ -103,10 +113,15 @@ class LocalStack:
             if self.kafka.start():
                 started.append(self.kafka.name)
             try:
+                # The registry's JVM boots (detached) too, while PostgreSQL starts.
+                if self.config.registry and self.registry.start():
+                    started.append(self.registry.name)
                 if self.postgres.start():
                     started.append(self.postgres.name)
                 self.kafka.wait_ready()
                 self.kafka.ensure_topics()
+                if self.config.registry:
+                    self.registry.wait_ready()
             except BaseException:
                 self._stop(started)  # leave nothing half started behind
                 raise
@@ -128,13 +143,20 @@ class LocalStack:
             return self._stop(only)
 
     def status(self) -> list[ServiceStatus]:
-        return [self.kafka.status(), self.postgres.status()]
+        statuses = [self.kafka.status(), self.postgres.status()]
+        registry = self.registry.status()
+        # A state dir whose stack never ran a registry (started --no-registry, as the test
+        # stack is) is complete without one.
+        if registry.running or (self.config.registry and self.registry.home.is_dir()):
+            statuses.append(registry)
+        return statuses
 
     def _stop(self, only: Iterable[str] | None) -> list[str]:
-        names = set(only) if only is not None else {self.kafka.name, self.postgres.name}
+        everything = {self.kafka.name, self.postgres.name, self.registry.name}
+        names = set(only) if only is not None else everything
         stopped = []
         # Kafka first: nothing depends on it here, and it is the slower one to shut down.
-        for node in (self.kafka, self.postgres):
+        for node in (self.kafka, self.registry, self.postgres):
             if node.name in names and node.stop():
                 stopped.append(node.name)
         return stopped

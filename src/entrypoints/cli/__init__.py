@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "devtools.cli.demo",
     "devtools.cli.bench",
     "entrypoints.cli.schemas",
+    "entrypoints.cli.dlq",
 )
 
 

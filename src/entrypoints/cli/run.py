@@ -13,6 +13,7 @@ from entrypoints.cli.consume import worker_settings
 from entrypoints.serving import (
     check_api_settings,
     event_loop_factory,
+    graceful_shutdown,
     h11_limits,
     http_protocol,
     server_options,
@@ -87,6 +88,7 @@ async def _serve_with_worker(
             port=settings.http_port,
             http=http,
             **h11_limits(),
+            **graceful_shutdown(settings),
             access_log=access_log,
             log_config=None,
             lifespan="on",

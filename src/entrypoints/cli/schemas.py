@@ -63,7 +63,8 @@ def generated() -> dict[str, str]:
 
 @click.group("schemas")
 def command() -> None:
-    """Event JSON Schemas (deploy/schemas), generated from the event types."""
+    """Event schemas (deploy/schemas): JSON Schemas generated from the event types, Avro
+    schemas beside them, and a schema registry."""
 
 
 @command.command("export")
@@ -95,3 +96,13 @@ def export(directory: Path, check: bool) -> None:
     for name in stale:
         (directory / name).write_text(files[name], encoding="utf-8")
     click.echo(f"wrote {len(stale)} of {len(files)} schemas to {directory}")
+
+
+def _registry_commands() -> None:
+    from entrypoints.cli.registry_schemas import check, list_subjects, register
+
+    for registry_command in (register, check, list_subjects):
+        command.add_command(registry_command)
+
+
+_registry_commands()

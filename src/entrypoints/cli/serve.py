@@ -9,6 +9,7 @@ import click
 from entrypoints.serving import (
     EXIT_CONFIGURATION,
     check_api_settings,
+    graceful_shutdown,
     h11_limits,
     http_protocol,
     loop_name,
@@ -59,6 +60,7 @@ def command(
         loop=loop_name(loop),
         http=http_protocol(http),
         **h11_limits(),
+        **graceful_shutdown(settings),
         access_log=access_log,
         log_level=settings.log_level.lower(),
         proxy_headers=True,

@@ -1,0 +1,1 @@
+"""The schema registry, through python-schema-registry-client (Confluent's REST API)."""
