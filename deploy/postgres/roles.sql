@@ -30,11 +30,21 @@ GRANT USAGE ON SCHEMA public TO streamview_worker, streamview_api;
 -- state and the rebuild log; TRUNCATE is for in-place rebuilds.
 ALTER DEFAULT PRIVILEGES FOR ROLE streamview_owner IN SCHEMA public
     GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO streamview_worker;
+-- The change log's ids come from a sequence the worker draws from in its batch transaction.
+ALTER DEFAULT PRIVILEGES FOR ROLE streamview_owner IN SCHEMA public
+    GRANT USAGE, SELECT ON SEQUENCES TO streamview_worker;
 -- The API only reads: the views, the positions (lag), the workers' states, the rebuild log
 -- and the schema version.
 ALTER DEFAULT PRIVILEGES FOR ROLE streamview_owner IN SCHEMA public
     GRANT SELECT ON TABLES TO streamview_api;
 
+-- Two more grants the API needs after the migration that creates those tables (0005), for
+-- features served by API processes: pruning the change log by age (GET /changes/...), and
+-- recording dead-letter redrives (POST /ops/dead-letters/redrive, `streamview dlq redrive`):
+--       GRANT DELETE ON order_changes TO streamview_api;
+--       GRANT UPDATE ON order_changes_pruned TO streamview_api;
+--       GRANT INSERT ON dlq_redrives TO streamview_api;
+--
 -- Two choices left to you (README, "Production"):
 -- * The rebuild endpoints (POST /views/rebuild, cancel) write the rebuild log; with
 --   STREAMVIEW_ALLOW_REBUILD=true, after the first migration:

@@ -75,3 +75,53 @@ async def test_each_role_does_its_part_with_the_documented_grants(
     ) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             await conn.execute("DELETE FROM orders_view")
+
+
+API_GRANTS = (  # README "PostgreSQL: TLS and roles": what API processes write, after migrating
+    "GRANT DELETE ON order_changes TO streamview_api",
+    "GRANT UPDATE ON order_changes_pruned TO streamview_api",
+    "GRANT INSERT ON dlq_redrives TO streamview_api",
+)
+
+
+async def test_the_api_role_prunes_the_change_log_and_claims_redrives_with_its_grants(
+    database_url,
+) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.postgres.change_log import _PRUNE
+    from adapters.postgres.redrives import _CLAIM, PostgresRedriveLedger
+    from application.dead_letter_ops import DeadLetter
+    from application.errors import Unavailable
+    from tests.integration.postgres_support import open_pool
+
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(ROLES_SQL.read_text())
+    await migrated(as_role(database_url, "streamview_owner"))
+    claim = ("orders.events.dlq", "api", [0], [7], ["orders.events"], [1])
+    letter = DeadLetter(
+        0, 7, datetime.now(UTC), "invalid_json", "", "orders.events", 0, 7, b"k", b"v", ()
+    )
+    async with open_pool(as_role(database_url, "streamview_api"), migrated=False) as pool:
+        ledger = PostgresRedriveLedger(pool, "orders.events.dlq")
+        sent: list[object] = []
+
+        async def send(letters: object) -> None:
+            sent.append(letters)
+
+        with pytest.raises(Unavailable, match="privilege"):  # a 503, not a 500
+            await ledger.claim([letter], "test", send)
+        assert sent == []
+    async with await psycopg.AsyncConnection.connect(
+        as_role(database_url, "streamview_api"), autocommit=True
+    ) as api:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            await api.execute(_PRUNE, (3600,))
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            for grant in API_GRANTS:
+                admin.execute(grant)
+        pruned = await (await api.execute(_PRUNE, (3600,))).fetchone()
+        claimed = await (await api.execute(_CLAIM, claim)).fetchall()
+
+    assert pruned == (0,)
+    assert claimed == [(0, 7)]

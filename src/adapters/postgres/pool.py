@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
+from loguru import logger
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -76,3 +77,8 @@ async def connection_or_unavailable(pool: AsyncConnectionPool) -> AsyncIterator[
         raise Unavailable("the database did not answer in time") from error
     except psycopg.OperationalError as error:  # PoolTimeout is one too
         raise Unavailable(f"the database did not answer: {type(error).__name__}") from error
+    except psycopg.errors.InsufficientPrivilege as error:
+        # The role lacks a grant (README "PostgreSQL: TLS and roles"): the operator's to fix,
+        # no fault of the request. The log names it; the client is told to come back.
+        logger.error("the database refused a privilege this process needs: {}", error)
+        raise Unavailable("the database refused a privilege this service needs") from error
