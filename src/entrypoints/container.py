@@ -389,13 +389,3 @@ class Container(containers.DeclarativeContainer):
         max_redrives=config.redrive_max,
         metrics=live_metrics,
     )
-
-
-def __getattr__(name: str) -> object:
-    """The bootstrap functions' former import path (`from entrypoints.container import
-    build_container`), kept for code written before `entrypoints.bootstrap`."""
-    if name in {"build_container", "with_worker_probe", "check_api_configuration"}:
-        from entrypoints import bootstrap
-
-        return getattr(bootstrap, name)
-    raise AttributeError(name)
