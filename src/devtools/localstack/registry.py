@@ -135,15 +135,7 @@ class RegistryNode:
         return self.pid_file.running_process()
 
     def status(self) -> ServiceStatus:
-        process = self.running_process()
-        return ServiceStatus(
-            name=self.name,
-            running=process is not None,
-            pid=process.pid if process else None,
-            address=process.address if process else None,
-            data_dir=self.data_dir,
-            log_file=self.stdout_log,
-        )
+        return ServiceStatus.of(self.name, self.running_process(), self.data_dir, self.stdout_log)
 
     def start(self) -> bool:
         """Start the registry unless ours already runs; True if this call started it."""
