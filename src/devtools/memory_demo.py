@@ -30,12 +30,12 @@ async def feed(topic: MemoryTopic, options: GeneratorOptions, rate: float = 0.0)
 
 def consume_topic(container: Container, topic: MemoryTopic) -> ConsumeTopic:
     """The worker's own loop (ConsumeTopic) over the MemoryTopic and the in-memory views."""
-    config = container.config
+    config, write_side = container.config, container.write_side
     return ConsumeTopic(
         MemoryRecordSource(topic),
-        container.project_batch(),
-        container.view_store(),
-        container.consumer_status(),
+        write_side.project_batch(),
+        write_side.view_store(),
+        write_side.consumer_status(),
         ConsumeSettings(
             consumer_group=config.consumer_group(),
             topic=topic.name,
@@ -51,7 +51,7 @@ async def memory_pipeline(
     container: Container, options: GeneratorOptions, trickle_rate: float = 0.0
 ) -> AsyncIterator[MemoryTopic]:
     topic = MemoryTopic(container.config.topic(), partitions=6)
-    container.end_offsets.override(topic)
+    container.infrastructure.end_offsets.override(topic)
 
     async def produce() -> None:
         backlog = await feed(topic, options)

@@ -125,11 +125,11 @@ class Worker:
         self._is_outage = guards.outage_or_denial(is_outage)
 
     async def run(self, stopping: asyncio.Event) -> int:
-        """Consume until `stopping` is set; the caller closes the pool."""
+        """Consume until `stopping` is set. The pool is the process's (opened and closed by
+        its resources, entrypoints.wiring.lifetimes); each start waits for its connections."""
         try:
             await self._check_schema(stopping)
-            # Opening twice is harmless: under `streamview run` the API may have opened it.
-            await self._pool.open(wait=True)
+            await self._pool.open(wait=True)  # open already: this waits for it to fill
             refusal = await self._guards.start_refusal()
             if refusal is not None:
                 return await self._refuse(refusal)

@@ -30,7 +30,7 @@ from tests.integration.worker_support import (
 def fail_fast(container: Container) -> None:
     # The store retries a few times before giving up; a short pool timeout keeps the outage
     # needed to exhaust those retries (and reach the worker's own backoff) short.
-    container.postgres_pool().timeout = 1.0
+    container.infrastructure.postgres_pool().timeout = 1.0
 
 
 async def test_a_database_outage_pauses_the_worker_until_it_is_back(
@@ -46,7 +46,7 @@ async def test_a_database_outage_pauses_the_worker_until_it_is_back(
     database = database_url.rsplit("/", 1)[1]
 
     async with running_worker(settings, fail_fast) as worker:
-        status = worker.container.consumer_status()
+        status = worker.container.write_side.consumer_status()
         async with asyncio.timeout(120):
             while sum((await stored_positions(database_url, group_id, topic)).values()) < (
                 len(log) / 5

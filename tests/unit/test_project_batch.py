@@ -187,11 +187,11 @@ async def test_metrics_count_each_decision_and_follow_the_stash() -> None:
 async def test_the_memory_container_projects_into_the_store_it_reads_from() -> None:
     container = build_container(Settings.from_env({}, backend="memory", default_tax_rate="0.5"))
 
-    await container.project_batch()(order_log("order-1"))
+    await container.write_side.project_batch()(order_log("order-1"))
 
-    detail = await container.get_order()("order-1")
+    detail = await container.read_side.get_order()("order-1")
     assert detail.lines[0].gross_line_total == Decimal("15.00")
-    assert container.metrics().events == {"OrderCreated": 1}
+    assert container.write_side.metrics().events == {"OrderCreated": 1}
 
 
 async def test_an_event_the_projection_fails_on_is_dead_lettered_and_the_rest_applied(
