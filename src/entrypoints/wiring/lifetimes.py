@@ -12,8 +12,9 @@ depends on an async Resource into an async one (it returns awaitables from then 
 store, each use case and the worker would have to be awaited to be built.
 
 Pools are opened without waiting: the API starts while PostgreSQL is away (its reads answer
-503 and /health/ready says why until the database is back), and the worker waits for its pool
-itself at each start (`Worker.run`), within `streamview run`'s restarts with backoff.
+503 and /health/ready says why until the database is back), and the worker waits for a
+connection itself at each start (`Worker.run`), within `streamview run`'s restarts with
+backoff: a start that fails leaves the pool open for the next.
 """
 
 from __future__ import annotations
