@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import click
 
-_SCENARIOS = ("all", "ingest", "reads", "lists", "freshness", "live", "rebuild", "memory", "profile")
+_SCENARIOS = (
+    "all",
+    "ingest",
+    "reads",
+    "lists",
+    "freshness",
+    "live",
+    "rebuild",
+    "memory",
+    "profile",
+)
 
 
 @click.command("bench")
