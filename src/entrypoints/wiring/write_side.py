@@ -9,9 +9,10 @@ from adapters.kafka.topic_facts import KafkaTopicInspector
 from adapters.postgres.consumer_states import PostgresConsumerStates
 from adapters.postgres.store import PostgresViewStore
 from adapters.registry.source import RegistrySchemaSource, registry_client
+from application.ports import SchemaSource
 from application.projecting import ProjectBatch
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
-from application.writer_schemas import CachedSchemas, SchemaSource
+from application.writer_schemas import CachedSchemas
 from entrypoints.wiring.infrastructure import same
 
 
