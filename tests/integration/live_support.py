@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
-from tests.integration.worker_support import free_port
+from tests.support.processes import free_port
 
 
 @contextlib.asynccontextmanager

@@ -16,13 +16,9 @@ import pytest
 import domain.decoding
 from tests.integration.conftest import StackEndpoints
 from tests.integration.live_support import Producer, serving_api, wait_ready
-from tests.integration.worker_support import (
-    migrated,
-    running_worker,
-    stored_views,
-    worker_settings,
-)
+from tests.integration.worker_support import migrated, running_worker, stored_views, worker_settings
 from tests.support.events import order_created, status_changed
+from tests.support.processes import free_port
 
 
 def ops_token(secret: str, sub: str = "alice@ops") -> dict[str, str]:
@@ -171,7 +167,6 @@ async def test_a_broker_that_does_not_answer_is_unavailable_not_an_error() -> No
     from adapters.kafka.dlq_reader import KafkaDeadLetterReader, KafkaRedriveSender
     from application.dead_letter_ops import LetterId, LetterQuery
     from application.errors import Unavailable
-    from tests.integration.worker_support import free_port
 
     nowhere = f"127.0.0.1:{free_port()}"
     reader = KafkaDeadLetterReader(nowhere, "t.dlq")

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
-    STREAMVIEW,
     caught_up,
-    free_port,
     memory_views,
     migrated,
     produce,
@@ -24,6 +22,7 @@ from tests.integration.worker_support import (
     worker_env,
     worker_settings,
 )
+from tests.support.processes import STREAMVIEW, free_port
 
 ORDERS = 10_000  # x 5 events: long enough to be killed a third of the way in
 

@@ -12,8 +12,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
-    STREAMVIEW,
-    free_port,
     memory_views,
     migrated,
     produce,
@@ -24,6 +22,7 @@ from tests.integration.worker_support import (
     worker_env,
     worker_settings,
 )
+from tests.support.processes import STREAMVIEW, free_port
 
 
 async def test_sigterm_mid_ingest_exits_0_with_positions_matching_the_views(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -34,8 +32,6 @@ from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.bootstrap import build_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
-
-STREAMVIEW = [sys.executable, "-m", "entrypoints"]  # `streamview` from this interpreter
 
 
 def worker_settings(
@@ -229,12 +225,6 @@ async def scraped(base_url: str, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
