@@ -70,7 +70,7 @@ async def project(
 
 async def execute(database_url: str, statement: str) -> None:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(statement)  # type: ignore[arg-type]
+        await conn.execute(statement)
 
 
 @contextmanager

@@ -42,7 +42,7 @@ async def started_producer(
     bootstrap: str, client_id: str = "streamview-dlq", security: KafkaSecurity = PLAINTEXT
 ) -> AIOKafkaProducer:
     """make_producer's producer, started; stopped again when it cannot start."""
-    producer = make_producer(bootstrap, client_id, security)
+    producer = make_producer(bootstrap, client_id=client_id, security=security)
     try:
         await producer.start()
     except BaseException:
