@@ -7,19 +7,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.dead_letter_ops import (
+from application.dead_letter_ops import Outcome, RedriveDeadLetters, RedriveRequest
+from application.errors import InvalidParameter
+from application.ports import (
     DeadLetter,
     DeadLetterReader,
     LetterId,
     LetterPage,
     LetterQuery,
-    Outcome,
-    RedriveDeadLetters,
     RedriveLedger,
-    RedriveRequest,
     RedriveSender,
 )
-from application.errors import InvalidParameter
 
 pytestmark = pytest.mark.unit
 TOPIC = "orders.events"

@@ -10,16 +10,13 @@ from aiokafka.errors import (
 )
 
 from adapters.kafka.access import Names, denial
-from application.ports import ConsumerState
+from application.ports import ConsumerState, LossMetric, TopicFacts, TopicInspector
 from application.topic_guard import (
     GuardedStatus,
     GuardSettings,
     GuardTopic,
-    LossMetric,
     ProblemCode,
     Severity,
-    TopicFacts,
-    TopicInspector,
     TopicProblems,
     refusals,
 )
