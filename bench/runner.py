@@ -35,7 +35,10 @@ SCENARIOS: dict[str, Callable[[BenchContext], Awaitable[dict]]] = {
 }
 # Memory is measured within ingest; rebuild goes last as it drops the cloned read orders.
 ALL = ("ingest", "profile", "reads", "lists", "freshness", "live", "rebuild")
-RESULTS_DIR = Path(__file__).parent / "results"
+# In a source checkout the results are kept beside the benchmarks and the table in
+# docs/benchmarks.md; from an installed package, in ./bench-results of the working directory.
+IN_CHECKOUT = report.DOCS.is_file()
+RESULTS_DIR = Path(__file__).parent / "results" if IN_CHECKOUT else Path("bench-results")
 
 
 async def run_scenarios(
@@ -162,7 +165,7 @@ def show(results: dict, json_path: Path, write_docs: bool) -> int:
     markdown = report.table(results)
     print(f"\n{markdown}\n\nMachine: {report.machine_line(results['machine'])}")
     print(f"Results: {json_path}")
-    if write_docs:
+    if write_docs and IN_CHECKOUT:
         report.update_docs(results, markdown)
     failed = [name for name, result in results["scenarios"].items() if "error" in result]
     return 1 if failed else 0

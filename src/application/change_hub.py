@@ -12,32 +12,11 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
-from domain.events import OrderStatus
-from domain.projection import OrderView
-
-
-class Change(msgspec.Struct, frozen=True, gc=False):
-    """One row of the change log: the order as a committed batch left it."""
-
-    change_id: int
-    view: OrderView
-
-
-class ChangeFilter(msgspec.Struct, frozen=True):
-    order_id: str | None = None
-    customer_id: str | None = None
-    statuses: frozenset[OrderStatus] = frozenset()
-
-    def matches(self, view: OrderView) -> bool:
-        return (
-            (self.order_id is None or view.order_id == self.order_id)
-            and (self.customer_id is None or view.customer_id == self.customer_id)
-            and (not self.statuses or view.status in self.statuses)
-        )
+from application.ports import Change, ChangeFilter, LiveMetrics
 
 
 class Delivered(msgspec.Struct, frozen=True, gc=False):
@@ -45,18 +24,6 @@ class Delivered(msgspec.Struct, frozen=True, gc=False):
 
     change: Change
     rendered: Any
-
-
-class LiveMetrics(Protocol):
-    def subscribers_changed(self, count: int) -> None: ...
-
-    def subscriber_dropped(self, reason: str) -> None: ...
-
-    def events_sent(self, count: int) -> None: ...
-
-    def waiters_changed(self, count: int) -> None: ...
-
-    def wait_ended(self, kind: str, outcome: str) -> None: ...
 
 
 class NullLiveMetrics:

@@ -5,28 +5,11 @@ repeats (the hub's batches are filtered by id against what the backlog gave)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import Any
 
-import msgspec
-
-from application.change_hub import Change, ChangeFilter, ChangeHub, Delivered, Subscription
+from application.change_hub import ChangeHub, Delivered, Subscription
 from application.errors import ApplicationError, InvalidParameter, Unavailable
-
-
-class ChangePage(msgspec.Struct, frozen=True):
-    changes: list[Change]
-    pruned_through: int  # changes up to this id may be gone
-    last_id: int  # the highest id ever allocated (committed or not)
-
-
-class ChangeLog(Protocol):
-    async def page(self, after: int, until: int, filter_: ChangeFilter, limit: int) -> ChangePage:
-        """Changes with after < id <= until that match, in id order, at most `limit`."""
-        ...
-
-    async def prune(self, older_than_seconds: float) -> int:
-        """Delete changes committed longer ago than this; the number deleted."""
-        ...
+from application.ports import Change, ChangeFilter, ChangeLog, ChangePage
 
 
 class ResumeGone(ApplicationError):

@@ -12,100 +12,29 @@ orderId and x-sequence: a duplicate), so the views still change once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 import msgspec
 from loguru import logger
 
 from application.errors import InvalidParameter, NotFound
+from application.ports import (
+    DeadLetter,
+    DeadLetterReader,
+    LetterId,
+    LetterPage,
+    LetterQuery,
+    RedriveLedger,
+    RedriveMetrics,
+    RedriveSender,
+)
 from domain.records import DlqReason
 
-REDRIVE_COUNT_HEADER = "x-redrive-count"
 MAX_LIST = 500
 MAX_SCAN = 20_000  # DLQ records looked at per request; `next` continues from there
 MAX_REDRIVE_IDS = 1000
-
-
-class LetterId(msgspec.Struct, frozen=True):
-    partition: int
-    offset: int
-
-
-class DeadLetter(msgspec.Struct, frozen=True):
-    """One record of the DLQ topic, its x-dlq-* headers read apart from the original ones."""
-
-    partition: int
-    offset: int
-    timestamp: datetime
-    reason: str
-    detail: str
-    source_topic: str | None
-    source_partition: int | None
-    source_offset: int | None
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes | None], ...]  # the original record's, x-dlq-* removed
-    dropped: tuple[str, ...] = ()  # parts left out for size: value, key, headers
-
-    @property
-    def id(self) -> LetterId:
-        return LetterId(self.partition, self.offset)
-
-    @property
-    def redrive_count(self) -> int:
-        for name, value in self.headers:
-            if name == REDRIVE_COUNT_HEADER and value is not None:
-                text = value.decode("ascii", "replace")
-                return int(text) if text.isdigit() and len(text) < 10 else 0
-        return 0
-
-
-class LetterQuery(msgspec.Struct, frozen=True):
-    reasons: frozenset[str] = frozenset()
-    since: datetime | None = None
-    until: datetime | None = None
-    start: dict[int, int] | None = None  # next DLQ offset per partition (a page's `next`)
-    limit: int = 50
-
-
-class LetterPage(msgspec.Struct, frozen=True):
-    letters: list[DeadLetter]
-    next: dict[int, int] | None  # where to continue, None once every partition was read
-
-
-class DeadLetterReader(Protocol):
-    async def page(self, query: LetterQuery, max_scan: int) -> LetterPage:
-        """Letters matching the query in (partition, offset) order, at most `limit`, looking
-        at no more than `max_scan` records."""
-        ...
-
-    async def get(self, letter: LetterId) -> DeadLetter | None: ...
-
-
-class RedriveSender(Protocol):
-    async def send(self, letters: Sequence[tuple[DeadLetter, int]]) -> None:
-        """Produce each letter's original to its source topic with this redrive count, and
-        return once the broker acknowledged every one."""
-        ...
-
-
-class RedriveLedger(Protocol):
-    async def claim(
-        self,
-        letters: Sequence[DeadLetter],
-        requested_by: str,
-        send: Callable[[Sequence[DeadLetter]], Awaitable[None]],
-    ) -> set[LetterId]:
-        """In one transaction: record the letters not redriven yet, `send` those, commit.
-        Returns the ids claimed (and sent); a failing `send` claims nothing."""
-        ...
-
-
-class RedriveMetrics(Protocol):
-    def redriven(self, outcome: str, count: int = 1) -> None: ...
 
 
 class Outcome(StrEnum):

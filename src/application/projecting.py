@@ -15,10 +15,11 @@ from application.ports import (
     Position,
     ProjectionMetrics,
     ProjectionTransaction,
+    SchemaSource,
     Spans,
     ViewStore,
 )
-from application.writer_schemas import SchemaSource, resolve
+from application.writer_schemas import resolve
 from domain.batch import BatchResult, OrderSnapshot, apply_batch
 from domain.decoding import capped, decode_record
 from domain.records import Accepted, DlqReason, Envelope, RawRecord, Rejected

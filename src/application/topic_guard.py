@@ -20,12 +20,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Protocol
 
 import msgspec
 
 from application.consuming import RebuildAwareStatus
-from application.ports import ConsumerState
+from application.ports import ConsumerState, LossMetric, TopicFacts, TopicInspector
 
 
 class Severity(StrEnum):
@@ -47,24 +46,6 @@ class Problem(msgspec.Struct, frozen=True):
     message: str
     partition: int | None = None
     records_lost: int | None = None
-
-
-class TopicFacts(msgspec.Struct, frozen=True):
-    """What the broker says of the topic: its settings and each partition's log start."""
-
-    cleanup_policy: str
-    retention_ms: int  # -1: unlimited
-    log_starts: dict[int, int]
-
-
-class TopicInspector(Protocol):
-    async def facts(self, topic: str) -> TopicFacts:
-        """The topic's settings and log starts; raises LookupError if it does not exist."""
-        ...
-
-
-class LossMetric(Protocol):
-    def records_lost(self, partition: int, count: int) -> None: ...
 
 
 class GuardSettings(msgspec.Struct, frozen=True):

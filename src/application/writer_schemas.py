@@ -1,24 +1,12 @@
-"""The writer schemas of registry-framed records: the port, and a cache in front of it."""
+"""The writer schemas of registry-framed records: a cache in front of the `SchemaSource` port."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Mapping
-from typing import Protocol
 
+from application.ports import SchemaSource
 from domain.wire_format import WriterSchema
-
-
-class RegistryUnavailable(Exception):
-    """The schema registry cannot be asked (unreachable, timing out, answering with an error):
-    an outage to wait out, like the database's, never a reason to dead-letter a record."""
-
-
-class SchemaSource(Protocol):
-    async def writer_schema(self, schema_id: int) -> WriterSchema | None:
-        """The schema registered under this id, or None when the registry does not know it;
-        raises RegistryUnavailable when the registry cannot say."""
-        ...
 
 
 class CachedSchemas:

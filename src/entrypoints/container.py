@@ -44,6 +44,7 @@ from application.cursors import CursorCodec
 from application.dead_letter_ops import ListDeadLetters, RedriveDeadLetters, ShowDeadLetter
 from application.freshness import ReadFreshness
 from application.ops import ConsumerProbe, ReportLag
+from application.ports import SchemaSource
 from application.projecting import ProjectBatch
 from application.queries import GetOrder, ListOrders
 from application.rebuild.ports import BulkReplay
@@ -52,7 +53,7 @@ from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
 from application.rebuild.worker import LiveGate, WatchRebuilds
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
-from application.writer_schemas import CachedSchemas, SchemaSource
+from application.writer_schemas import CachedSchemas
 from entrypoints.api_secrets import missing_message, variable
 from entrypoints.settings import SettingsError
 from entrypoints.worker import Worker

@@ -28,9 +28,14 @@ from adapters.postgres.migrations import SchemaError, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic, WorkerStatus
 from application.errors import LiveViewsRewritten
 from application.ops import ReportLag
-from application.ports import BatchSpans, ConsumerState, ConsumerStates, ViewStore
+from application.ports import (
+    BatchSpans,
+    ConsumerState,
+    ConsumerStates,
+    RegistryUnavailable,
+    ViewStore,
+)
 from application.projecting import Project
-from application.writer_schemas import RegistryUnavailable
 from entrypoints.worker_guards import WorkerGuards
 
 EXIT_STOPPED, EXIT_FAILED, EXIT_SCHEMA = 0, 1, 2

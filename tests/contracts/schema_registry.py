@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.registry.catalog import RegistryRefused
-from application.writer_schemas import RegistryUnavailable
+from application.ports import RegistryUnavailable
 from domain.decoding import decode_record
 from domain.records import Accepted
 from domain.wire_format import WireFormat, subject

@@ -169,8 +169,8 @@ async def test_redriven_letters_are_applied_once(
 
 async def test_a_broker_that_does_not_answer_is_unavailable_not_an_error() -> None:
     from adapters.kafka.dlq_reader import KafkaDeadLetterReader, KafkaRedriveSender
-    from application.dead_letter_ops import LetterId, LetterQuery
     from application.errors import Unavailable
+    from application.ports import LetterId, LetterQuery
     from tests.integration.worker_support import free_port
 
     nowhere = f"127.0.0.1:{free_port()}"

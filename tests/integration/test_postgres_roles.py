@@ -91,8 +91,8 @@ async def test_the_api_role_prunes_the_change_log_and_claims_redrives_with_its_g
 
     from adapters.postgres.change_log import _PRUNE
     from adapters.postgres.redrives import _CLAIM, PostgresRedriveLedger
-    from application.dead_letter_ops import DeadLetter
     from application.errors import Unavailable
+    from application.ports import DeadLetter
     from tests.integration.postgres_support import open_pool
 
     with psycopg.connect(database_url, autocommit=True) as admin:

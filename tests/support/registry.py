@@ -11,7 +11,7 @@ import fastavro
 from adapters.registry.catalog import RegistryRefused, SubjectInfo, Verdict
 from adapters.registry.framing import avro_body, avro_fields, framed
 from adapters.registry.readers import AvroReader, JsonSchemaReader
-from application.writer_schemas import RegistryUnavailable
+from application.ports import RegistryUnavailable
 from domain.wire_format import WireFormat, WriterSchema
 from tests.support.events import Body, record
 

@@ -140,3 +140,28 @@ def test_the_live_path_knows_the_rebuild_only_through_its_ports() -> None:
         if rebuild:
             found[str(path.relative_to(SRC))] = rebuild
     assert found == {}
+
+
+PORT_MODULES = {"ports/write.py", "ports/read.py", "ports/ops.py", "rebuild/ports.py"}
+
+
+def protocols_outside_the_ports(application: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in sorted(application.rglob("*.py")):
+        where = path.relative_to(application).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            bases = [ast.unparse(b) for b in getattr(node, "bases", [])]
+            if isinstance(node, ast.ClassDef) and "Protocol" in bases and where not in PORT_MODULES:
+                found.setdefault(where, []).append(node.name)
+    return found
+
+
+def test_every_port_of_the_application_is_declared_with_its_side() -> None:
+    assert protocols_outside_the_ports(SRC / "application") == {}
+
+
+def test_the_port_check_sees_a_protocol_declared_elsewhere(tmp_path: Path) -> None:
+    (tmp_path / "ports").mkdir()
+    (tmp_path / "ports" / "write.py").write_text("class Sink(Protocol): ...\n")
+    (tmp_path / "queries.py").write_text("class Reader(Protocol): ...\nclass Query: ...\n")
+    assert protocols_outside_the_ports(tmp_path) == {"queries.py": ["Reader"]}

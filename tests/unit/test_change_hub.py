@@ -7,9 +7,10 @@ import asyncio
 
 import pytest
 
-from application.change_hub import Change, ChangeFilter, ChangeHub, SubscribersFull
-from application.change_stream import ChangePage, OpenChangeStream, ResumeGone
+from application.change_hub import ChangeHub, SubscribersFull
+from application.change_stream import OpenChangeStream, ResumeGone
 from application.errors import InvalidParameter, Unavailable
+from application.ports import Change, ChangeFilter, ChangePage
 from domain.events import OrderStatus
 from tests.unit.test_freshness import view
 

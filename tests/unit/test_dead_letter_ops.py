@@ -7,16 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.dead_letter_ops import (
-    DeadLetter,
-    LetterId,
-    LetterPage,
-    LetterQuery,
-    Outcome,
-    RedriveDeadLetters,
-    RedriveRequest,
-)
+from application.dead_letter_ops import Outcome, RedriveDeadLetters, RedriveRequest
 from application.errors import InvalidParameter
+from application.ports import DeadLetter, LetterId, LetterPage, LetterQuery
 
 pytestmark = pytest.mark.unit
 TOPIC = "orders.events"

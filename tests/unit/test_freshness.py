@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from application.change_hub import Change, ChangeHub, WaitersFull
+from application.change_hub import ChangeHub, WaitersFull
 from application.errors import InvalidParameter
 from application.freshness import (
     NotReached,
@@ -18,7 +18,7 @@ from application.freshness import (
     parse_min_sequence,
     parse_wait,
 )
-from application.ports import OrderDetail
+from application.ports import Change, OrderDetail
 from domain.events import OrderStatus
 from domain.projection import OrderView
 

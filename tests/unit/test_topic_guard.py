@@ -10,14 +10,13 @@ from aiokafka.errors import (
 )
 
 from adapters.kafka.access import Names, denial
-from application.ports import ConsumerState
+from application.ports import ConsumerState, TopicFacts
 from application.topic_guard import (
     GuardedStatus,
     GuardSettings,
     GuardTopic,
     ProblemCode,
     Severity,
-    TopicFacts,
     TopicProblems,
     refusals,
 )

@@ -13,8 +13,9 @@ from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpan
 from adapters.memory.views import MemoryViewStore
 from adapters.registry.readers import AvroReader, UnreadableSchema
 from adapters.registry.source import RegistrySchemaSource, registry_client
+from application.ports import RegistryUnavailable
 from application.projecting import ProjectBatch
-from application.writer_schemas import CachedSchemas, RegistryUnavailable, resolve
+from application.writer_schemas import CachedSchemas, resolve
 from domain.records import DlqReason
 from domain.wire_format import WriterSchema
 from tests.support.events import order_created, record, status_changed

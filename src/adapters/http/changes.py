@@ -29,9 +29,10 @@ from adapters.http.problems import (
     unavailable_spec,
 )
 from adapters.http.schemas import order_summary
-from application.change_hub import Change, ChangeFilter, SubscribersFull
+from application.change_hub import SubscribersFull
 from application.change_stream import ChangeStream, OpenChangeStream, ResumeGone
 from application.errors import InvalidParameter
+from application.ports import Change, ChangeFilter
 from domain.events import OrderStatus
 
 EVENT_STREAM = "text/event-stream"

@@ -23,9 +23,6 @@ from adapters.http.schemas import CamelStruct, utc
 from application.dead_letter_ops import (
     MAX_LIST,
     MAX_REDRIVE_IDS,
-    DeadLetter,
-    LetterId,
-    LetterQuery,
     ListDeadLetters,
     RedriveDeadLetters,
     RedriveRequest,
@@ -34,6 +31,7 @@ from application.dead_letter_ops import (
     known_reason,
 )
 from application.errors import InvalidParameter
+from application.ports import DeadLetter, LetterId, LetterQuery
 
 PREVIEW_CHARS = 256
 MAX_PARTITIONS = 128

@@ -20,14 +20,8 @@ from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.dead_letters import make_producer
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
-from application.dead_letter_ops import (
-    REDRIVE_COUNT_HEADER,
-    DeadLetter,
-    LetterId,
-    LetterPage,
-    LetterQuery,
-)
 from application.errors import Unavailable
+from application.ports import REDRIVE_COUNT_HEADER, DeadLetter, LetterId, LetterPage, LetterQuery
 
 _DLQ_PREFIX = "x-dlq-"
 STALL_SECONDS = 10.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka.errors import TopicAuthorizationFailedError
 
 from adapters.kafka.offsets import KafkaEndOffsets
-from application.topic_guard import TopicFacts
+from application.ports import TopicFacts
 
 _DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000  # Kafka's own default
 

@@ -19,8 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import connection_or_unavailable
 from adapters.postgres.rows import VIEW_COLUMNS, column_list, view_from_row
-from application.change_hub import Change, ChangeFilter
-from application.change_stream import ChangePage
+from application.ports import Change, ChangeFilter, ChangePage
 
 CHANGES_TABLE = sql.Identifier("order_changes")
 # Any fixed bigint; "SVCHANGE" in ASCII, readable in pg_locks.

@@ -22,7 +22,7 @@ from psycopg import AsyncConnection, sql
 from adapters.postgres.change_log import COMMITS_CHANNEL, changes_since, last_change_id
 from adapters.postgres.tables import POSITIONS_TABLE
 from application.change_hub import ChangeHub
-from application.change_stream import ChangeLog
+from application.ports import ChangeLog
 
 READ_LIMIT = 5000  # change rows per read; a larger backlog is read in several
 _POSITIONS = sql.SQL(

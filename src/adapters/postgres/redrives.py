@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import connection_or_unavailable
-from application.dead_letter_ops import DeadLetter, LetterId
+from application.ports import DeadLetter, LetterId
 
 _CLAIM = (
     "INSERT INTO dlq_redrives (dlq_topic, dlq_partition, dlq_offset, source_topic,"

@@ -11,7 +11,7 @@ from schema_registry.client.errors import ClientError
 from schema_registry.client.schema import AvroSchema, JsonSchema
 
 from adapters.registry.readers import AvroReader, JsonSchemaReader, UnreadableSchema
-from application.writer_schemas import RegistryUnavailable
+from application.ports import RegistryUnavailable
 from domain.wire_format import WriterSchema
 
 

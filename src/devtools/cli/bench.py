@@ -1,21 +1,21 @@
-"""`streamview bench`: the benchmarks of docs/benchmarks.md (`bench.runner` of the checkout)."""
+"""`streamview bench`: the benchmarks of docs/benchmarks.md (the `bench` package, shipped in the
+wheel beside `devtools`; from a checkout the figures also go into docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
-_SCENARIOS = ("all", "ingest", "reads", "lists", "freshness", "rebuild", "memory", "profile")
-
-
-def _checkout() -> Path:
-    """The repository this editable install runs from: the benchmarks are not packaged."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "bench" / "runner.py").is_file():
-            return parent
-    raise click.ClickException("bench/ not found: run `streamview bench` from a source checkout")
+_SCENARIOS = (
+    "all",
+    "ingest",
+    "reads",
+    "lists",
+    "freshness",
+    "live",
+    "rebuild",
+    "memory",
+    "profile",
+)
 
 
 @click.command("bench")
@@ -32,9 +32,7 @@ def command(scenarios: tuple[str, ...], quick: bool, keep_stack: bool, no_docs: 
       streamview bench                    # the full figures (1M events), 15-20 minutes
       streamview bench reads lists        # only these (ingests first if needed)
     """
-    root = _checkout()
-    sys.path.insert(0, str(root))
-    from bench.runner import main
+    from bench.runner import main  # packaged beside devtools; imported late: it is large
 
     flags = [*(["--quick"] if quick else []), *(["--keep-stack"] if keep_stack else [])]
     flags += ["--no-docs"] if no_docs else []

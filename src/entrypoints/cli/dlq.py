@@ -70,7 +70,8 @@ def list_letters(
     """One page of dead letters, oldest first, as JSON (`next` continues it)."""
     from adapters.http.dead_letters import parse_offsets, shown_offsets, summary
     from adapters.http.params import parse_moment
-    from application.dead_letter_ops import LetterQuery, known_reason
+    from application.dead_letter_ops import known_reason
+    from application.ports import LetterQuery
 
     async def work(container: Container) -> Any:  # parsed inside: errors become messages
         query = LetterQuery(
@@ -92,7 +93,7 @@ def list_letters(
 def show_letter(partition: int, offset: int) -> None:
     """One dead letter whole: value, original headers, why and where from."""
     from adapters.http.dead_letters import detail_body
-    from application.dead_letter_ops import LetterId
+    from application.ports import LetterId
 
     async def work(container: Container) -> Any:
         return detail_body(await container.show_dead_letter()(LetterId(partition, offset)))
@@ -117,7 +118,8 @@ def redrive(
     """
     from adapters.http.dead_letters import parse_offsets, result_body, shown_offsets
     from adapters.http.params import parse_moment
-    from application.dead_letter_ops import LetterId, RedriveRequest
+    from application.dead_letter_ops import RedriveRequest
+    from application.ports import LetterId
 
     who = f"cli:{getpass.getuser()}"
 

@@ -1,25 +1,18 @@
-"""What the use cases need from the outside world, named for the need, not the technology."""
+"""The write side's ports: what the worker reads records from and projects them through."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence, Set
 from contextlib import AbstractContextManager
-from datetime import datetime
-from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 import msgspec
 
 from domain.batch import BatchResult, OrderSnapshot
-from domain.events import OrderStatus
-from domain.projection import OrderLine, OrderView
 from domain.records import RawRecord, Rejected
+from domain.wire_format import WriterSchema
 
 T = TypeVar("T")
-
-
-# --- write side ---------------------------------------------------------------------------
 
 
 class PartitionListener(Protocol):
@@ -125,111 +118,13 @@ class BatchSpans(Spans, Protocol):
         ...
 
 
-# --- read side ----------------------------------------------------------------------------
+class RegistryUnavailable(Exception):
+    """The schema registry cannot be asked (unreachable, timing out, answering with an error):
+    an outage to wait out, like the database's, never a reason to dead-letter a record."""
 
 
-class SortField(StrEnum):
-    UPDATED_AT = "updatedAt"
-    CREATED_AT = "createdAt"
-    TOTAL_GROSS = "totalGross"
-    ORDER_ID = "orderId"
-
-
-SortValue = datetime | Decimal | str
-
-
-class Sort(msgspec.Struct, frozen=True):
-    field: SortField = SortField.UPDATED_AT
-    descending: bool = True
-
-    def __str__(self) -> str:
-        return f"{'-' if self.descending else ''}{self.field.value}"
-
-
-class OrderFilters(msgspec.Struct, frozen=True):
-    statuses: tuple[OrderStatus, ...] = ()
-    customer_id: str | None = None
-    updated_from: datetime | None = None
-    updated_to: datetime | None = None
-
-
-class Keyset(msgspec.Struct, frozen=True):
-    """Rows strictly after (or, `backwards`, strictly before) this (sort value, orderId)."""
-
-    value: SortValue
-    order_id: str
-    backwards: bool = False
-
-
-class ListQuery(msgspec.Struct, frozen=True):
-    filters: OrderFilters
-    sort: Sort
-    limit: int
-    offset: int = 0
-    keyset: Keyset | None = None
-
-
-class OrderDetail(msgspec.Struct, frozen=True):
-    view: OrderView
-    lines: tuple[OrderLine, ...]
-
-
-class OrderReader(Protocol):
-    async def get_order(self, order_id: str) -> OrderDetail | None: ...
-
-    async def list_orders(self, query: ListQuery) -> list[OrderView]:
-        """At most `limit` rows in display order (for `backwards`: the rows nearest the
-        keyset, still returned in display order)."""
-        ...
-
-
-# --- operations ---------------------------------------------------------------------------
-
-
-class ConsumerState(StrEnum):
-    STARTING = "STARTING"
-    RUNNING = "RUNNING"
-    PAUSED = "PAUSED"
-    REBUILDING = "REBUILDING"
-    STOPPED = "STOPPED"
-    FAILED = "FAILED"
-
-
-class ConsumerStatus(Protocol):
-    @property
-    def state(self) -> ConsumerState: ...
-
-
-class MemberState(msgspec.Struct, frozen=True):
-    """What one worker process of a consumer group last said of itself, and how long ago."""
-
-    member: str
-    state: ConsumerState
-    age_seconds: float
-
-
-class ConsumerStates(Protocol):
-    """The states of a consumer group's workers, shared between processes: each worker reports
-    its own; an API-only process reads them to say where the group stands."""
-
-    async def report(
-        self, consumer_group: str, topic: str, member: str, state: ConsumerState
-    ) -> None: ...
-
-    async def members(self, consumer_group: str, topic: str) -> list[MemberState]:
-        """Every member that reported for the group and topic (pruned after a day)."""
-        ...
-
-
-class EndOffsets(Protocol):
-    async def end_offsets(self, topic: str) -> dict[int, int]:
-        """The log end offset of every partition of `topic`."""
-        ...
-
-
-class ReadinessProbe(Protocol):
-    name: str
-
-    async def problem(self) -> str | None:
-        """None when the dependency answers and is usable, else why not."""
+class SchemaSource(Protocol):
+    async def writer_schema(self, schema_id: int) -> WriterSchema | None:
+        """The schema registered under this id, or None when the registry does not know it;
+        raises RegistryUnavailable when the registry cannot say."""
         ...
