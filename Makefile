@@ -15,12 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# mypy also checks the test fakes that stand in for ports against the Protocols.
+# mypy also checks the in-memory adapters against the Protocols, through their contract tests.
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/mypy tests/unit/rebuild_fakes.py tests/unit/test_end_offsets_memory.py \
+	$(BIN)/mypy tests/unit/test_rebuild_adapters_memory.py tests/unit/test_end_offsets_memory.py \
 	  tests/unit/test_dead_letters_memory.py tests/unit/test_record_source_memory.py
 
 unit: venv
