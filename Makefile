@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# mypy also checks the test fakes that stand in for ports against the Protocols: each of these
-# files assigns its fakes to the Protocols (`_stand_in_for_the_ports`) or passes them to typed
-# use cases. A new fake of a port goes in such a file, or its file goes in this list.
-PORT_FAKES := tests/unit/rebuild_fakes.py tests/unit/test_end_offsets_memory.py \
+# mypy also checks the in-memory adapters (through their contract tests) and the test fakes
+# that stand in for ports against the Protocols: each of these files assigns its fakes to the
+# Protocols (`_stand_in_for_the_ports`) or passes them to typed use cases. A new fake of a
+# port goes in such a file, or its file goes in this list.
+PORT_FAKES := tests/unit/test_rebuild_adapters_memory.py tests/unit/test_end_offsets_memory.py \
   tests/unit/test_dead_letters_memory.py tests/unit/test_record_source_memory.py \
   tests/unit/test_topic_guard.py tests/unit/test_dead_letter_ops.py \
   tests/unit/test_http_orders.py tests/unit/test_change_hub.py tests/unit/test_http_health.py \

@@ -48,7 +48,7 @@ def create_app_from_container(
         ),
         ops_policy=container.ops_policy(),
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
-        ops_controllers=_rebuild_endpoints(container),
+        ops_controllers=_ops_endpoints(container),
         controllers=_change_streams(container),
         lifespan=[_resources(container), *lifespan],
         plugins=_tracing(container),
@@ -61,13 +61,15 @@ def _tracing(container: Container) -> list[InitPlugin]:
     return [] if provider is None else tracing_plugins(provider)
 
 
-def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
-    """The rebuild endpoints need the Postgres store: the in-memory demo has none."""
-    if container.config.backend() != "postgres":
-        return []
+def _ops_endpoints(container: Container) -> list[type[Controller]]:
+    """Rebuilds, in either backend; the dead letters are read back from Kafka's DLQ topic,
+    which the in-memory demo has none of."""
     c = container
+    rebuilds = rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild)
+    if container.config.backend() != "postgres":
+        return [rebuilds]
     return [
-        rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild),
+        rebuilds,
         dead_letters_controller(c.list_dead_letters, c.show_dead_letter, c.redrive_dead_letters),
     ]
 

@@ -1,8 +1,9 @@
 """The composition root: settings in, a wired container out, for each way the service runs.
 
 - `build_container`: the production wiring (`entrypoints.container`), with the in-memory
-  adapters swapped in for STREAMVIEW_BACKEND=memory (`entrypoints.memory_backend`) and a
-  rebuild's long replay sent to a child process (`entrypoints.replay_process`).
+  adapters swapped in for STREAMVIEW_BACKEND=memory (`entrypoints.memory_backend`, where a
+  rebuild replays in this process), else a rebuild's long replay sent to a child process
+  (`entrypoints.replay_process`).
 - `with_worker_probe`: /health/ready of a process that runs its own worker.
 - `check_api_configuration`: the API's secrets checked before it serves.
 The worker (`container.worker()`) and the API (`entrypoints.asgi`) are built from it.
@@ -14,7 +15,7 @@ from dependency_injector import providers
 
 from entrypoints.api_secrets import missing_message, variable, with_dev_secrets
 from entrypoints.container import Container
-from entrypoints.memory_backend import MemoryBackend
+from entrypoints.memory_backend import MemoryBackend, memory_rebuilds
 from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings, SettingsError
 
@@ -25,9 +26,11 @@ def build_container(settings: Settings | None = None) -> Container:
     container.config.from_dict(with_dev_secrets(settings or Settings.from_env()).as_dict())
     if container.config.backend() == "memory":
         container.override(MemoryBackend())
-    container.bulk_replay.override(
-        providers.Factory(ReplayInChildProcess, settings=container.config)
-    )
+        container.override(memory_rebuilds(container))
+    else:
+        container.bulk_replay.override(
+            providers.Factory(ReplayInChildProcess, settings=container.config)
+        )
     return container
 
 

@@ -43,6 +43,18 @@ async def open_pool(database_url: str, migrated: bool = True) -> AsyncIterator[A
         await pool.close()
 
 
+@asynccontextmanager
+async def unreachable_pool() -> AsyncIterator[AsyncConnectionPool]:
+    """A pool of a database that is away: nothing listens on port 1, so every connection
+    attempt is refused and every checkout ends in the pool's timeout."""
+    pool = make_pool("postgresql://streamview@127.0.0.1:1/none", 1, 1, timeout_ms=500)
+    await pool.open(wait=False)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
 async def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table the store writes, projected_at and updated_at included."""
     async with await psycopg.AsyncConnection.connect(database_url) as conn:

@@ -8,7 +8,7 @@ from adapters.memory.stand_ins import FixedStatus, MemoryConsumerStates
 from adapters.memory.views import MemoryViewStore
 from application.ops import ReportLag, group_state
 from application.ports import ConsumerState, EndOffsets, MemberState
-from tests.contracts.consumer_states import ConsumerStatesContract
+from tests.contracts.consumer_states import ConsumerStatesContract, ConsumerStatesOutageContract
 
 pytestmark = pytest.mark.unit
 
@@ -20,6 +20,14 @@ class TestMemoryConsumerStates(ConsumerStatesContract):
     @pytest.fixture
     def states(self) -> MemoryConsumerStates:
         return MemoryConsumerStates()
+
+
+class TestMemoryConsumerStatesAway(ConsumerStatesOutageContract):
+    @pytest.fixture
+    def unreachable(self) -> MemoryConsumerStates:
+        states = MemoryConsumerStates()
+        states.reachable = False
+        return states
 
 
 def fresh(*states: ConsumerState) -> list[MemberState]:
