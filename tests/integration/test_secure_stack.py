@@ -24,7 +24,7 @@ from devtools.localstack.certificates import issue, make_ca
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.worker import EXIT_FAILED
-from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, free_port, streamview_run
+from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, streamview_run
 from tests.integration.secure_support import SecureStack
 from tests.integration.worker_support import (
     caught_up,
@@ -36,6 +36,7 @@ from tests.integration.worker_support import (
     stored_views,
     worker_settings,
 )
+from tests.support.processes import free_port
 
 
 def _records(orders: int, prefix: str) -> list[OutgoingRecord]:
