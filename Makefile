@@ -15,13 +15,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# mypy also checks the test fakes that stand in for ports against the Protocols.
+# mypy also checks the in-memory adapters (through their contract tests) and the test fakes
+# that stand in for ports against the Protocols: each of these files assigns its fakes to the
+# Protocols (`_stand_in_for_the_ports`) or passes them to typed use cases. A new fake of a
+# port goes in such a file, or its file goes in this list.
+PORT_FAKES := tests/unit/test_rebuild_adapters_memory.py tests/unit/test_end_offsets_memory.py \
+  tests/unit/test_dead_letters_memory.py tests/unit/test_record_source_memory.py \
+  tests/unit/test_topic_guard.py tests/unit/test_dead_letter_ops.py \
+  tests/unit/test_http_orders.py tests/unit/test_change_hub.py tests/unit/test_http_health.py \
+  tests/unit/test_project_batch.py tests/unit/test_consuming.py \
+  tests/unit/test_metrics_exposition.py tests/unit/test_report_lag.py \
+  tests/unit/test_http_auth.py tests/unit/test_freshness.py tests/unit/test_broker_commits.py \
+  tests/unit/test_writer_schemas.py tests/unit/test_worker_resilience.py \
+  tests/integration/test_http_postgres.py
+
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/mypy tests/unit/rebuild_fakes.py tests/unit/test_end_offsets_memory.py \
-	  tests/unit/test_dead_letters_memory.py tests/unit/test_record_source_memory.py
+	$(BIN)/mypy tests/support $(PORT_FAKES)
 
 unit: venv
 	$(BIN)/pytest -m unit -q

@@ -1,4 +1,8 @@
-"""The whole pipeline in one process with no Kafka and no Postgres: for a first look and tests."""
+"""The whole pipeline in one process with no Kafka and no Postgres: for a first look and tests.
+
+The live worker projects through the container's gate and the rebuild watcher runs beside
+it, so that `POST /views/rebuild` rebuilds the in-memory views as the worker process would.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from loguru import logger
 from adapters.memory.record_source import MemoryRecordSource
 from adapters.memory.stand_ins import MemoryTopic
 from application.consuming import ConsumeSettings, ConsumeTopic
+from application.errors import LiveViewsRewritten
 from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
 
@@ -29,11 +34,12 @@ async def feed(topic: MemoryTopic, options: GeneratorOptions, rate: float = 0.0)
 
 
 def consume_topic(container: Container, topic: MemoryTopic) -> ConsumeTopic:
-    """The worker's own loop (ConsumeTopic) over the MemoryTopic and the in-memory views."""
+    """The worker's own loop (ConsumeTopic) over the MemoryTopic and the in-memory views,
+    through the gate a rebuild pauses it at."""
     config, write_side = container.config, container.write_side
     return ConsumeTopic(
         MemoryRecordSource(topic),
-        write_side.project_batch(),
+        container.rebuilds.live_gate(),
         write_side.view_store(),
         write_side.consumer_status(),
         ConsumeSettings(
@@ -42,7 +48,8 @@ def consume_topic(container: Container, topic: MemoryTopic) -> ConsumeTopic:
             batch_max_records=config.batch_max_records(),
             batch_max_wait_ms=config.batch_max_wait_ms(),
         ),
-        is_transient=lambda _: False,  # nothing outside the process to wait for
+        # Nothing outside the process to wait for; after an in-place rebuild, seek again.
+        is_transient=lambda error: isinstance(error, LiveViewsRewritten),
     )
 
 
@@ -65,9 +72,10 @@ async def memory_pipeline(
     stopping = asyncio.Event()
     producing = asyncio.create_task(produce())
     consuming = asyncio.create_task(consume_topic(container, topic).run(stopping))
+    rebuilds = asyncio.create_task(container.rebuilds.watch_rebuilds()(stopping))
     try:
         yield topic
     finally:
         producing.cancel()
         stopping.set()  # the batch in flight is finished; the loop records STOPPED
-        await asyncio.gather(producing, consuming, return_exceptions=True)
+        await asyncio.gather(producing, rebuilds, consuming, return_exceptions=True)

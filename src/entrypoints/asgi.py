@@ -52,7 +52,7 @@ def create_app_from_container(
         ),
         ops_policy=ops.ops_policy(),
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
-        ops_controllers=_rebuild_endpoints(container),
+        ops_controllers=_ops_endpoints(container),
         controllers=_change_streams(container),
         lifespan=[_resources(container, worker_here), *lifespan],
         plugins=_tracing(container),
@@ -65,13 +65,17 @@ def _tracing(container: Container) -> list[InitPlugin]:
     return [] if provider is None else tracing_plugins(provider)
 
 
-def _rebuild_endpoints(container: Container) -> list[type[Controller]]:
-    """The rebuild endpoints need the Postgres store: the in-memory demo has none."""
-    if container.config.backend() != "postgres":
-        return []
+def _ops_endpoints(container: Container) -> list[type[Controller]]:
+    """Rebuilds, in either backend; the dead letters are read back from Kafka's DLQ topic,
+    which the in-memory demo has none of."""
     rebuilds, ops = container.rebuilds, container.ops
+    rebuild_endpoints = rebuild_controller(
+        rebuilds.start_rebuild, rebuilds.get_rebuild, rebuilds.cancel_rebuild
+    )
+    if container.config.backend() != "postgres":
+        return [rebuild_endpoints]
     return [
-        rebuild_controller(rebuilds.start_rebuild, rebuilds.get_rebuild, rebuilds.cancel_rebuild),
+        rebuild_endpoints,
         dead_letters_controller(
             ops.list_dead_letters, ops.show_dead_letter, ops.redrive_dead_letters
         ),

@@ -2,8 +2,8 @@
 
 - `build_container`: the production wiring (`entrypoints.container`, composed of the small
   containers of `entrypoints.wiring`), with the in-memory adapters swapped in for
-  STREAMVIEW_BACKEND=memory (`entrypoints.memory_backend`) and a rebuild's long replay sent to
-  a child process (`entrypoints.replay_process`).
+  STREAMVIEW_BACKEND=memory (`entrypoints.memory_backend`, where a rebuild replays in this
+  process), else a rebuild's long replay sent to a child process (`entrypoints.replay_process`).
 - `with_worker_probe`: /health/ready of a process that runs its own worker.
 - `check_api_configuration`: the API's secrets checked before it serves.
 The worker (`container.ingestion.worker()`) and the API (`entrypoints.asgi`) are built from it.
@@ -26,9 +26,10 @@ def build_container(settings: Settings | None = None) -> Container:
     container.config.from_dict(with_dev_secrets(settings or Settings.from_env()).as_dict())
     if container.config.backend() == "memory":
         use_memory_backend(container)
-    container.rebuilds.bulk_replay.override(
-        providers.Factory(ReplayInChildProcess, settings=container.config)
-    )
+    else:
+        container.rebuilds.bulk_replay.override(
+            providers.Factory(ReplayInChildProcess, settings=container.config)
+        )
     return container
 
 

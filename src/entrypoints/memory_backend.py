@@ -2,7 +2,7 @@
 
 One override set per container of `entrypoints.container.Container` (`use_memory_backend`
 applies them); no Kafka client and no pool is made. The topic is the demo's (or a test's)
-`MemoryTopic`: it provides `end_offsets` itself.
+`MemoryTopic`: it provides `end_offsets` itself, and the rebuilds replay it (`memory_rebuilds`).
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
+from adapters.memory.rebuild_log import MemoryRebuildLog
+from adapters.memory.replay import open_memory_replay
+from adapters.memory.shadow import MemoryShadowViews
 from adapters.memory.stand_ins import (
-    FixedStatus,
     MemoryConsumerStates,
     MemoryDeadLetters,
     MemoryMetrics,
 )
 from adapters.memory.views import MemoryViewStore
+from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerStates, EndOffsets, ViewStore
 
 if TYPE_CHECKING:
@@ -32,7 +35,8 @@ class MemoryWriteSide(containers.DeclarativeContainer):
     view_store = providers.Singleton(MemoryViewStore)
     dead_letters = providers.Singleton(MemoryDeadLetters)
     metrics = providers.Singleton(MemoryMetrics)
-    consumer_status = providers.Singleton(FixedStatus)
+    # REBUILDING while a rebuild holds the live worker (it goes through `live_gate`).
+    consumer_status = providers.Singleton(RebuildAwareStatus)
     consumer_states = providers.Singleton(MemoryConsumerStates)
     guard_topic: providers.Object[None] = providers.Object(
         None
@@ -49,9 +53,33 @@ class MemoryOps(containers.DeclarativeContainer):
     readiness_probes = providers.List()  # nothing outside the process to be ready
 
 
+def memory_rebuilds(container: Container) -> containers.DynamicContainer:
+    """The rebuild ports in memory, over the container's in-memory views and topic: one
+    rebuild log for the API and the worker, shadow views beside the live store, and the
+    whole replay in this process (there is no database for a child process to share)."""
+    config, rebuilds = container.config, containers.DynamicContainer()
+    rebuilds.rebuild_log = providers.Singleton(MemoryRebuildLog)
+    rebuilds.api_rebuild_log = rebuilds.rebuild_log
+    rebuilds.shadow_store = providers.Singleton(MemoryViewStore)
+    rebuilds.shadow_views = providers.Singleton(
+        MemoryShadowViews,
+        container.write_side.view_store,
+        rebuilds.shadow_store,
+        rebuilds.rebuild_log,
+        config.consumer_group,
+        config.topic,
+    )
+    rebuilds.open_topic_replay = providers.Singleton(
+        open_memory_replay, container.infrastructure.end_offsets
+    )
+    rebuilds.bulk_replay = providers.Object(None)
+    return rebuilds
+
+
 def use_memory_backend(container: Container) -> None:
     container.infrastructure.override(MemoryInfrastructure())
-    container.write_side.override(MemoryWriteSide())
     write_side = container.write_side
+    write_side.override(MemoryWriteSide())
     container.read_side.override(MemoryReadSide(api_store=write_side.view_store))
     container.ops.override(MemoryOps(api_consumer_states=write_side.consumer_states))
+    container.rebuilds.override(memory_rebuilds(container))

@@ -1,13 +1,17 @@
 """The contract of the ConsumerStates port: every adapter passes it unchanged.
 
 Subclass `ConsumerStatesContract` (in a `test_*.py` module) and provide an async fixture
-`states` that yields an empty store.
+`states` that yields an empty store. Subclass `ConsumerStatesOutageContract` and provide a
+fixture `unreachable`: a store that cannot be reached.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from application.errors import Unavailable
 from application.ports import ConsumerState
 
 RUNNING, STOPPED, FAILED = ConsumerState.RUNNING, ConsumerState.STOPPED, ConsumerState.FAILED
@@ -43,3 +47,16 @@ class ConsumerStatesContract:
         [second] = await states.members("group", "topic")
 
         assert second.age_seconds <= first.age_seconds + 0.5
+
+
+class ConsumerStatesOutageContract:
+    """Reports fail as `Unavailable` (the worker logs it and goes on); reads too (/lags of an
+    API-only process answers 503)."""
+
+    async def test_a_report_is_unavailable(self, unreachable: Any) -> None:
+        with pytest.raises(Unavailable):
+            await unreachable.report("group", "topic", "host:1", RUNNING)
+
+    async def test_reading_the_members_is_unavailable(self, unreachable: Any) -> None:
+        with pytest.raises(Unavailable):
+            await unreachable.members("group", "topic")

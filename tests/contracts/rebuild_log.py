@@ -2,15 +2,19 @@
 
 Subclass `RebuildLogContract` (in a `test_*.py` module), provide an async fixture `log` that
 yields an empty log, and implement `let_time_pass(log)`: afterwards every rebuild that was
-not heartbeated since is older than the log's staleness limit.
+not heartbeated since is older than the log's staleness limit. Subclass
+`RebuildLogOutageContract` and provide a fixture `unreachable`: a log whose store is away.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import pytest
 from msgspec.structs import replace
 
+from application.errors import Unavailable
 from application.rebuild.model import (
     Rebuild,
     RebuildMode,
@@ -168,3 +172,27 @@ class RebuildLogContract:
 
         stored = await log.get("r1")
         assert stored is not None and stored.state is R
+
+
+class RebuildLogOutageContract:
+    """Provide a fixture `unreachable`: a log whose store cannot be reached. Every call is
+    `Unavailable` (a 503 for the API; the watcher and the runner wait and try again)."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda log: log.add(requested("r1")),
+            lambda log: log.get("r1"),
+            lambda log: log.request_cancel("r1"),
+            lambda log: log.expire_stale(),
+            lambda log: log.claim("worker-1"),
+            lambda log: log.heartbeat(replace(requested("r1"), owner="worker-1")),
+            lambda log: log.move(replace(requested("r1"), owner="worker-1"), F, "failed"),
+        ],
+        ids=["add", "get", "request_cancel", "expire_stale", "claim", "heartbeat", "move"],
+    )
+    async def test_each_call_is_unavailable(
+        self, unreachable: RebuildLog, call: Callable[[RebuildLog], Awaitable[object]]
+    ) -> None:
+        with pytest.raises(Unavailable):
+            await call(unreachable)

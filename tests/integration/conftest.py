@@ -25,25 +25,16 @@ Fixtures for tests:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from devtools.localstack import LocalStack, StackConfig, kafka_admin
-from devtools.localstack.config import (
-    ENV_CACHE_DIR,
-    ENV_KAFKA_VERSION,
-    default_state_dir,
-)
+from devtools.localstack import LocalStack, StackConfig
 from devtools.localstack.postgres import PostgresNode
 from devtools.localstack.registry import RegistryNode
 from devtools.localstack.sharing import shared_stack
@@ -58,6 +49,7 @@ from tests.integration.secure_support import (  # noqa: F401  # fixtures
     secure_stack,
     secure_topic,
 )
+from tests.integration.stack_support import isolated_stack_config, new_database, topic_factory
 
 ENV_TEST_STACK = "STREAMVIEW_TEST_STACK"
 ENV_TEST_STATE_DIR = "STREAMVIEW_TEST_STATE_DIR"
@@ -89,27 +81,13 @@ def _uses_containers() -> bool:
 
 
 def integration_stack_config() -> StackConfig:
-    """The test stack's settings: only the jar cache and Kafka version follow the developer's
-    environment; ports and state dir never do, so a developer's own stack is left alone."""
-    shared = {
-        key: value
-        for key, value in os.environ.items()
-        if key in (ENV_CACHE_DIR, ENV_KAFKA_VERSION, "XDG_CACHE_HOME")
-    }
-    # Beside the developer's default state dir (never STREAMVIEW_STATE_DIR itself).
-    xdg_only = {"XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", "")}
-    default_dir = default_state_dir(xdg_only, as_root=os.geteuid() == 0)
-    state_dir = os.environ.get(ENV_TEST_STATE_DIR) or f"{default_dir}-test"
     kafka_port = int(os.environ.get(ENV_TEST_KAFKA_PORT, TEST_KAFKA_PORT))
-    return StackConfig.from_env(
-        env=shared,
-        state_dir=Path(state_dir),
+    return isolated_stack_config(
+        os.environ.get(ENV_TEST_STATE_DIR),
+        "-test",
         kafka_port=kafka_port,
         kafka_controller_port=kafka_port + 1,
         postgres_port=int(os.environ.get(ENV_TEST_POSTGRES_PORT, TEST_POSTGRES_PORT)),
-        topic_partitions=1,
-        # Most tests need no registry: registry_url starts one of its own (registry_support).
-        registry=False,
     )
 
 
@@ -195,36 +173,15 @@ def disposable_registry(tmp_path: Path) -> Iterator[RegistryNode]:
 @pytest.fixture
 def database_url(stack_endpoints: StackEndpoints) -> Iterator[str]:
     """A new, empty database for one test; dropped afterwards even if connections remain."""
-    name = f"sv_test_{uuid.uuid4().hex[:12]}"
-    admin_url = stack_endpoints.admin_database_url
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with new_database(stack_endpoints.admin_database_url) as url:
+        yield url
 
 
 @pytest.fixture
 def new_topic(stack_endpoints: StackEndpoints) -> Iterator[Callable[..., str]]:
     """Factory for topics unique to the test, each with its .dlq; all deleted afterwards."""
-    created: list[str] = []
-
-    def make(partitions: int = 1) -> str:
-        name = f"test.{uuid.uuid4().hex[:12]}"
-        topics = {name: partitions, f"{name}.dlq": partitions}
-        problems = kafka_admin.create_topics(stack_endpoints.kafka_bootstrap, topics)
-        if problems:
-            raise RuntimeError(f"creating test topics failed: {problems}")
-        created.extend(topics)
-        return name
-
-    yield make
-    if created:
-        # Best effort: a topic left behind costs a little disk in the test state dir, no more.
-        with contextlib.suppress(Exception):
-            kafka_admin.delete_topics(stack_endpoints.kafka_bootstrap, created)
+    with topic_factory(stack_endpoints.kafka_bootstrap) as make:
+        yield make
 
 
 @pytest.fixture

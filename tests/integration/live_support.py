@@ -1,5 +1,6 @@
 """Shared by the read-your-writes, change-stream and redrive tests: the API served by uvicorn
-in this process (streams need a real server), and a producer that reports where records went."""
+in this process (streams need a real server), with a worker beside it, and a producer that
+reports where records went."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from aiokafka import AIOKafkaProducer
 from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
-from tests.integration.worker_support import free_port
+from tests.integration.worker_support import RunningWorker, migrated, running_worker
+from tests.support.processes import free_port
 
 
 @contextlib.asynccontextmanager
@@ -41,6 +43,27 @@ async def serving_api(settings: Settings) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@dataclass(frozen=True)
+class LiveService:
+    worker: RunningWorker
+    base_url: str
+    http: httpx.AsyncClient  # a client of the API at base_url
+
+
+@contextlib.asynccontextmanager
+async def live_service(settings: Settings) -> AsyncIterator[LiveService]:
+    """A migrated database with a worker and the API over it, once the API's change feed has
+    read the positions; a client of the API."""
+    await migrated(settings.database_url)
+    async with (
+        running_worker(settings) as worker,
+        serving_api(settings) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
+    ):
+        await wait_ready(base_url)
+        yield LiveService(worker, base_url, http)
 
 
 @dataclass(frozen=True)

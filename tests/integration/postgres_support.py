@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -22,6 +21,7 @@ from devtools.localstack.os_user import as_user
 from devtools.localstack.postgres import PostgresNode
 from domain.batch import BatchResult, apply_batch
 from domain.records import Envelope
+from tests.support.processes import free_port
 
 TABLES = ("orders_view", "order_items_view", "order_stash", "consumer_positions")
 
@@ -37,6 +37,18 @@ async def open_pool(database_url: str, migrated: bool = True) -> AsyncIterator[A
         await migrate_database(database_url)
     pool = make_pool(database_url, min_size=1, max_size=4)
     await pool.open(wait=True)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def unreachable_pool() -> AsyncIterator[AsyncConnectionPool]:
+    """A pool of a database that is away: nothing listens on port 1, so every connection
+    attempt is refused and every checkout ends in the pool's timeout."""
+    pool = make_pool("postgresql://streamview@127.0.0.1:1/none", 1, 1, timeout_ms=500)
+    await pool.open(wait=False)
     try:
         yield pool
     finally:
@@ -70,13 +82,7 @@ async def project(
 
 async def execute(database_url: str, statement: str) -> None:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(statement)  # type: ignore[arg-type]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        await conn.execute(statement)
 
 
 @contextmanager
@@ -86,9 +92,9 @@ def disposable_postgres_node() -> Iterator[PostgresNode]:
     config = StackConfig.from_env(
         env={},
         state_dir=state_dir,
-        postgres_port=_free_port(),
-        kafka_port=_free_port(),
-        kafka_controller_port=_free_port(),
+        postgres_port=free_port(),
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
     )
     node = PostgresNode(config, report=lambda _: None)
     node.start()

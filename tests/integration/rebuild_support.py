@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,16 +16,11 @@ import psycopg
 
 from adapters.kafka.offsets import KafkaEndOffsets
 from entrypoints.settings import Settings
-from tests.integration.worker_support import STREAMVIEW, caught_up, worker_env
+from tests.integration.worker_support import caught_up, worker_env
+from tests.support.processes import STREAMVIEW
 
 OPS_SECRET = "rebuild-tests-ops-secret-0123456789abcdef"
 FINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def ops_headers() -> dict[str, str]:

@@ -9,7 +9,6 @@ tests that stop or freeze one.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,6 +17,7 @@ from pathlib import Path
 from devtools.localstack import StackConfig
 from devtools.localstack.locks import file_lock
 from devtools.localstack.registry import RegistryNode
+from tests.support.processes import free_port
 
 ENV_TEST_REGISTRY_PORT = "STREAMVIEW_TEST_REGISTRY_PORT"
 TEST_REGISTRY_PORT = 18081
@@ -55,12 +55,6 @@ def registry_stack_config(stack_config: StackConfig) -> StackConfig:
     port = int(os.environ.get(ENV_TEST_REGISTRY_PORT, TEST_REGISTRY_PORT))
     state_dir = Path(f"{stack_config.state_dir}-registry")
     return replace(stack_config, state_dir=state_dir, registry=True, registry_port=port)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

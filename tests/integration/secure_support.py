@@ -23,20 +23,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from adapters.kafka.acls import Acl, needed_acls
 from adapters.kafka.security import KafkaSecurity, kafka_security
 from devtools.localstack import LocalStack, StackConfig, kafka_admin, shared_stack
 from devtools.localstack.certificates import CLIENT_PRINCIPAL, StackCertificates
-from devtools.localstack.config import ENV_CACHE_DIR, ENV_KAFKA_VERSION, default_state_dir
 from devtools.localstack.pg_binaries import debian_bin_dir
+from tests.integration.stack_support import isolated_stack_config, new_database, topic_factory
 
 SECURE_KAFKA_PORT = 19192
 SECURE_POSTGRES_PORT = 15532
@@ -49,24 +45,14 @@ def _report(message: str) -> None:
 
 
 def secure_stack_config() -> StackConfig:
-    shared = {
-        k: v
-        for k, v in os.environ.items()
-        if k in (ENV_CACHE_DIR, ENV_KAFKA_VERSION, "XDG_CACHE_HOME")
-    }
-    xdg_only = {"XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", "")}
-    default_dir = default_state_dir(xdg_only, as_root=os.geteuid() == 0)
-    kafka_port = int(os.environ.get("STREAMVIEW_TEST_SECURE_KAFKA_PORT", SECURE_KAFKA_PORT))
-    return StackConfig.from_env(
-        env=shared,
-        state_dir=Path(f"{default_dir}-test-secure"),
-        kafka_port=kafka_port,
+    return isolated_stack_config(
+        None,
+        "-test-secure",
+        kafka_port=int(os.environ.get("STREAMVIEW_TEST_SECURE_KAFKA_PORT", SECURE_KAFKA_PORT)),
         postgres_port=int(
             os.environ.get("STREAMVIEW_TEST_SECURE_POSTGRES_PORT", SECURE_POSTGRES_PORT)
         ),
-        topic_partitions=1,
         secure=True,
-        registry=False,  # the registry's tests start one of their own
     )
 
 
@@ -152,44 +138,33 @@ def secure_stack() -> Iterator[SecureStack]:
 
 @pytest.fixture
 def secure_topic(secure_stack: SecureStack) -> Iterator[Callable[..., tuple[str, str]]]:
-    created: list[str] = []
     granted: list[Acl] = []
     admin = secure_stack.admin()
     bootstrap = secure_stack.kafka_bootstrap
 
-    def make(
-        grant: Callable[[Acl], bool] = lambda acl: True, partitions: int = 1
-    ) -> tuple[str, str]:
-        topic = f"test.{uuid.uuid4().hex[:12]}"
-        group = f"sv-test-{uuid.uuid4().hex[:12]}"
-        topics = {topic: partitions, f"{topic}.dlq": partitions}
-        problems = kafka_admin.create_topics(bootstrap, topics, security=admin)
-        assert not problems, problems
-        created.extend(topics)
-        acls = [
-            acl for acl in needed_acls(CLIENT_PRINCIPAL, topic, f"{topic}.dlq", group) if grant(acl)
-        ]
-        problems = kafka_admin.create_acls(bootstrap, acls, admin)
-        assert not problems, problems
-        granted.extend(acls)
-        return topic, group
+    with topic_factory(bootstrap, security=admin) as new_topic:
 
-    yield make
-    with contextlib.suppress(Exception):
-        kafka_admin.delete_acls(bootstrap, granted, admin)
-    if created:
+        def make(
+            grant: Callable[[Acl], bool] = lambda acl: True, partitions: int = 1
+        ) -> tuple[str, str]:
+            topic = new_topic(partitions)
+            group = f"sv-test-{uuid.uuid4().hex[:12]}"
+            acls = [
+                acl
+                for acl in needed_acls(CLIENT_PRINCIPAL, topic, f"{topic}.dlq", group)
+                if grant(acl)
+            ]
+            problems = kafka_admin.create_acls(bootstrap, acls, admin)
+            assert not problems, problems
+            granted.extend(acls)
+            return topic, group
+
+        yield make
         with contextlib.suppress(Exception):
-            kafka_admin.delete_topics(bootstrap, created, security=admin)
+            kafka_admin.delete_acls(bootstrap, granted, admin)
 
 
 @pytest.fixture
 def secure_database_url(secure_stack: SecureStack) -> Iterator[str]:
-    name = f"sv_test_{uuid.uuid4().hex[:12]}"
-    admin_url = secure_stack.admin_database_url
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with new_database(secure_stack.admin_database_url) as url:
+        yield url

@@ -12,13 +12,8 @@ from collections.abc import Callable
 import httpx
 
 from tests.integration.conftest import StackEndpoints
-from tests.integration.worker_support import (
-    STREAMVIEW,
-    free_port,
-    migrated,
-    worker_env,
-    worker_settings,
-)
+from tests.integration.worker_support import migrated, worker_env, worker_settings
+from tests.support.processes import STREAMVIEW, free_port
 
 
 def test_serve_stops_with_streams_open(

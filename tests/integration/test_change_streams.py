@@ -8,19 +8,16 @@ import asyncio
 import os
 from collections.abc import Callable
 
-import httpx
 import psycopg
 
 from adapters.postgres.change_log import PostgresChangeLog
 from adapters.postgres.pool import make_pool
 from devtools.generator import GeneratorOptions, generate
 from tests.integration.conftest import StackEndpoints
-from tests.integration.live_support import Event, read_events, serving_api, wait_ready
+from tests.integration.live_support import Event, live_service, read_events
 from tests.integration.worker_support import (
     eventually,
-    migrated,
     produce,
-    running_worker,
     scraped,
     stored_views,
     worker_settings,
@@ -49,15 +46,10 @@ async def test_every_change_arrives_once_across_disconnects(
     settings = worker_settings(
         stack_endpoints.kafka_bootstrap, database_url, topic, group_id, batch_max_records=200
     )
-    await migrated(database_url)
     records = list(generate(GeneratorOptions(orders=EVENTS // 5, events_per_order=5, seed=7)))
     received: list[Event] = []
-    async with (
-        running_worker(settings),
-        serving_api(settings) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
-    ):
-        await wait_ready(base_url)
+    async with live_service(settings) as live:
+        http = live.http
         ingest = asyncio.create_task(produce(stack_endpoints.kafka_bootstrap, topic, records))
         # Hang up three times mid-ingest, each time after a share of what is to come.
         last: int | None = None
@@ -76,10 +68,10 @@ async def test_every_change_arrives_once_across_disconnects(
         received += await read_events(http, "/changes/orders", last, until_id=logged[-1])
 
         async def all_hung_up() -> bool:
-            return await scraped(base_url, "streamview_change_subscribers") == 0
+            return await scraped(live.base_url, "streamview_change_subscribers") == 0
 
         await eventually(all_hung_up, "the streams of clients that hung up to close")
-        assert await scraped(base_url, "streamview_change_events_sent_total") >= len(logged)
+        assert await scraped(live.base_url, "streamview_change_events_sent_total") >= len(logged)
 
     ids = [event.id for event in received]
     assert ids == logged  # every change, in order, none twice, none missing
@@ -96,14 +88,9 @@ async def test_filters_resume_and_retention(
 ) -> None:
     topic = new_topic()
     settings = worker_settings(stack_endpoints.kafka_bootstrap, database_url, topic, group_id)
-    await migrated(database_url)
     records = list(generate(GeneratorOptions(orders=40, events_per_order=4, customers=4, seed=3)))
-    async with (
-        running_worker(settings),
-        serving_api(settings) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
-    ):
-        await wait_ready(base_url)
+    async with live_service(settings) as live:
+        http = live.http
         await produce(stack_endpoints.kafka_bootstrap, topic, records)
         async with asyncio.timeout(60):
             while len(views := await stored_views(database_url)) < 40 or any(

@@ -8,14 +8,21 @@ import pytest
 
 from adapters.postgres.consumer_states import PostgresConsumerStates
 from application.ports import ConsumerState
-from tests.contracts.consumer_states import ConsumerStatesContract
-from tests.integration.postgres_support import execute, open_pool
+from tests.contracts.consumer_states import ConsumerStatesContract, ConsumerStatesOutageContract
+from tests.integration.postgres_support import execute, open_pool, unreachable_pool
 
 
 class TestPostgresConsumerStates(ConsumerStatesContract):
     @pytest.fixture
     async def states(self, database_url: str) -> AsyncIterator[PostgresConsumerStates]:
         async with open_pool(database_url) as pool:
+            yield PostgresConsumerStates(pool)
+
+
+class TestPostgresConsumerStatesAway(ConsumerStatesOutageContract):
+    @pytest.fixture
+    async def unreachable(self) -> AsyncIterator[PostgresConsumerStates]:
+        async with unreachable_pool() as pool:
             yield PostgresConsumerStates(pool)
 
 

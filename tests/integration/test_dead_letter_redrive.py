@@ -15,14 +15,10 @@ import pytest
 
 import domain.decoding
 from tests.integration.conftest import StackEndpoints
-from tests.integration.live_support import Producer, serving_api, wait_ready
-from tests.integration.worker_support import (
-    migrated,
-    running_worker,
-    stored_views,
-    worker_settings,
-)
+from tests.integration.live_support import Producer, live_service
+from tests.integration.worker_support import stored_views, worker_settings
 from tests.support.events import order_created, status_changed
+from tests.support.processes import free_port
 
 
 def ops_token(secret: str, sub: str = "alice@ops") -> dict[str, str]:
@@ -53,14 +49,11 @@ async def test_redriven_letters_are_applied_once(
         stack_endpoints.kafka_bootstrap, database_url, topic, group_id, redrive_max=2
     )
     auth = ops_token(settings.ops_jwt_secret or "")
-    await migrated(database_url)
     async with (
-        running_worker(settings) as worker,
-        serving_api(settings) as base_url,
+        live_service(settings) as live,
         Producer(stack_endpoints.kafka_bootstrap, topic) as producer,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
     ):
-        await wait_ready(base_url)
+        worker, http = live.worker, live.http
         v2 = {"x-event-version": "2", "x-trace-id": "t-1"}
         for n in (1, 2):
             await producer.send(order_created(f"v2-{n}"), 1, headers=v2)
@@ -171,7 +164,6 @@ async def test_a_broker_that_does_not_answer_is_unavailable_not_an_error() -> No
     from adapters.kafka.dlq_reader import KafkaDeadLetterReader, KafkaRedriveSender
     from application.errors import Unavailable
     from application.ports import LetterId, LetterQuery
-    from tests.integration.worker_support import free_port
 
     nowhere = f"127.0.0.1:{free_port()}"
     reader = KafkaDeadLetterReader(nowhere, "t.dlq")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ import httpx
 import jwt
 import pytest
 
+from tests.support.processes import free_port
+
 DEMO_ORDERS = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for_orders(base_url: str, demo: subprocess.Popen[str], deadline: float) -> dict:
@@ -39,7 +34,7 @@ def _wait_for_orders(base_url: str, demo: subprocess.Popen[str], deadline: float
 def test_demo_serves_its_orders_then_stops_everything(
     stack_endpoints, database_url: str, new_topic, registry_url: str
 ) -> None:
-    topic, port = new_topic(6), _free_port()
+    topic, port = new_topic(6), free_port()
     secret = "demo-test-secret-of-at-least-thirty-two-bytes"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMVIEW_")} | {
         "STREAMVIEW_KAFKA_BOOTSTRAP": stack_endpoints.kafka_bootstrap,

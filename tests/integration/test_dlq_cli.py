@@ -10,7 +10,8 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tests.integration.conftest import StackEndpoints
-from tests.integration.worker_support import STREAMVIEW, migrated, worker_env, worker_settings
+from tests.integration.worker_support import migrated, worker_env, worker_settings
+from tests.support.processes import STREAMVIEW
 
 LETTER_HEADERS = [
     ("x-sequence", b"1"),

@@ -13,14 +13,9 @@ from typing import Any
 
 import httpx
 
-from tests.integration.rebuild_support import OPS_SECRET, free_port, ops_headers
-from tests.integration.worker_support import (
-    STREAMVIEW,
-    eventually,
-    migrated,
-    worker_env,
-    worker_settings,
-)
+from tests.integration.rebuild_support import OPS_SECRET, ops_headers
+from tests.integration.worker_support import eventually, migrated, worker_env, worker_settings
+from tests.support.processes import STREAMVIEW, free_port
 
 
 @contextmanager

@@ -6,15 +6,10 @@ operation and generation mode."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 import schemathesis
@@ -27,7 +22,7 @@ from entrypoints.settings import Settings
 from entrypoints.wiring.lifetimes import WorkerResource, holding
 from tests.contracts.http_orders_data import dataset
 from tests.integration.postgres_support import migrate_database
-from tests.unit.test_http_serve import free_port
+from tests.support.processes import serving
 
 OPS_SECRET = "schemathesis-postgres-ops-secret-0123456789"
 CURSOR_SECRET = "schemathesis-postgres-cursor-secret-0123456789"
@@ -46,11 +41,10 @@ async def _orders_in(database_url: str) -> None:
 
 
 @pytest.fixture
-async def served(stack_endpoints: Any, database_url: str, new_topic: Any) -> Iterator[str]:
+async def served(stack_endpoints: Any, database_url: str, new_topic: Any) -> AsyncIterator[str]:
     await _orders_in(database_url)
-    port = free_port()
     topic = new_topic(3)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMVIEW_")} | {
+    settings = {
         "STREAMVIEW_BACKEND": "postgres",
         "STREAMVIEW_DATABASE_URL": database_url,
         "STREAMVIEW_KAFKA_BOOTSTRAP": stack_endpoints.kafka_bootstrap,
@@ -64,34 +58,8 @@ async def served(stack_endpoints: Any, database_url: str, new_topic: Any) -> Ite
         "STREAMVIEW_DB_POOL_MAX": "4",
         "STREAMVIEW_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "entrypoints", "serve", "--host", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a start-up bound, not a speed assertion
-        while not _ready(base):
-            if process.poll() is not None or time.monotonic() > deadline:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"`streamview serve` did not become ready: {stderr[-2000:]}")
-            time.sleep(0.2)
+    with serving(settings=settings, ready="/health/ready", seconds=60) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health/ready", timeout=3).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _ops_token() -> str:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from tests.integration.conftest import StackEndpoints
-from tests.integration.live_support import Producer, serving_api, wait_ready
-from tests.integration.worker_support import migrated, running_worker, worker_settings
+from tests.integration.live_support import Producer, live_service, serving_api
+from tests.integration.worker_support import migrated, worker_settings
 from tests.support.events import order_created, status_changed
 
 # `make test` runs 200 round trips; the chaos variant (STREAMVIEW_RYW_ROUND_TRIPS=1000) more.
@@ -31,7 +31,6 @@ async def test_a_client_always_reads_its_own_writes(
 ) -> None:
     topic = new_topic()
     settings = worker_settings(stack_endpoints.kafka_bootstrap, database_url, topic, group_id)
-    await migrated(database_url)
     stale: list[str] = []
 
     async def client(number: int, producer: Producer, http: httpx.AsyncClient) -> None:
@@ -55,12 +54,10 @@ async def test_a_client_always_reads_its_own_writes(
             assert "streamview-position" in response.headers
 
     async with (
-        running_worker(settings),
-        serving_api(settings) as base_url,
+        live_service(settings) as live,
         Producer(stack_endpoints.kafka_bootstrap, topic) as producer,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
     ):
-        await wait_ready(base_url)
+        http = live.http
         await asyncio.gather(*(client(n, producer, http) for n in range(CLIENTS)))
         # The token of a read, sent back, is met at once by any later read.
         listed = await http.get("/orders")
@@ -82,14 +79,11 @@ async def test_waits_that_cannot_be_met_answer_412_with_where_the_views_are(
     settings = worker_settings(
         stack_endpoints.kafka_bootstrap, database_url, topic, group_id, read_wait_max_ms=3000
     )
-    await migrated(database_url)
     async with (
-        running_worker(settings),
-        serving_api(settings) as base_url,
+        live_service(settings) as live,
         Producer(stack_endpoints.kafka_bootstrap, topic) as producer,
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
     ):
-        await wait_ready(base_url)
+        http = live.http
         sent = await producer.send(order_created("o-1"), 1)
         ok = await http.get("/orders/o-1", params={"minSequence": "1", "wait": "3s"})
         assert ok.status_code == 200

@@ -31,12 +31,10 @@ from tests.integration.rebuild_support import (
     OPS_SECRET,
     Service,
     content,
-    free_port,
     leftover_shadow_tables,
     streamview_run,
 )
 from tests.integration.worker_support import (
-    STREAMVIEW,
     memory_views,
     migrated,
     produce,
@@ -46,6 +44,7 @@ from tests.integration.worker_support import (
     worker_env,
     worker_settings,
 )
+from tests.support.processes import STREAMVIEW, free_port
 
 EVENT_TYPES = ("OrderCreated", "OrderItemAdded", "OrderStatusChanged")
 VIEWS = ("orders", "lines", "stash")

@@ -28,7 +28,7 @@ from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool
 from tests.integration.worker_support import memory_views, project_in_memory, stored_views
-from tests.unit.rebuild_fakes import MemoryReplay
+from tests.unit.rebuild_harness import ObservedReplay
 
 TOPIC, GROUP, REPLAY_GROUP = "orders.events", "streamview-orders", "streamview-orders#rebuild"
 LIVE_TABLES = ("orders_view", "order_items_view", "order_stash")
@@ -107,7 +107,7 @@ class Pipeline:
         self.gate = LiveGate(self._project(self.live, GROUP), self.status)
         self.log = PostgresRebuildLog(pool)
         self.shadow = PostgresShadowViews(pool, GROUP, REPLAY_GROUP, TOPIC)
-        self.replay = MemoryReplay(topic, batch=500)
+        self.replay = ObservedReplay(topic, batch_records=500)
         self.run = RunRebuild(
             self.log,
             self.shadow,

@@ -14,7 +14,7 @@ import httpx
 import psycopg
 
 from devtools.generator import OutgoingRecord
-from tests.integration.rebuild_support import OPS_SECRET, free_port, ops_headers
+from tests.integration.rebuild_support import OPS_SECRET, ops_headers
 from tests.integration.test_lags_across_processes import started
 from tests.integration.worker_support import (
     eventually,
@@ -24,6 +24,7 @@ from tests.integration.worker_support import (
     worker_settings,
 )
 from tests.support.events import order_created
+from tests.support.processes import free_port
 
 CURSOR_SECRET = "a-cursor-secret-for-the-run-test-0123456789"
 

@@ -8,7 +8,7 @@ import pytest
 from adapters.registry.catalog import RegistryCatalog
 from adapters.registry.source import RegistrySchemaSource, registry_client
 from tests.contracts.schema_registry import SchemaRegistryContract
-from tests.integration.registry_support import free_port
+from tests.support.processes import free_port
 
 
 class TestRealRegistry(SchemaRegistryContract):

@@ -25,7 +25,7 @@ from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.wiring.lifetimes import holding
 from entrypoints.worker import EXIT_FAILED
-from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, free_port, streamview_run
+from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, streamview_run
 from tests.integration.secure_support import SecureStack
 from tests.integration.worker_support import (
     caught_up,
@@ -37,6 +37,7 @@ from tests.integration.worker_support import (
     stored_views,
     worker_settings,
 )
+from tests.support.processes import free_port
 
 
 def _records(orders: int, prefix: str) -> list[OutgoingRecord]:

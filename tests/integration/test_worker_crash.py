@@ -10,20 +10,18 @@ from pathlib import Path
 
 from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
-    STREAMVIEW,
     caught_up,
-    free_port,
-    memory_views,
-    migrated,
-    produce,
-    project_in_memory,
-    read_log,
+    ends_of,
+    expected_views,
     scraped,
+    stored_at_least,
     stored_positions,
     stored_views,
+    topic_holding,
     worker_env,
     worker_settings,
 )
+from tests.support.processes import STREAMVIEW, free_port
 
 ORDERS = 10_000  # x 5 events: long enough to be killed a third of the way in
 
@@ -31,22 +29,19 @@ ORDERS = 10_000  # x 5 events: long enough to be killed a third of the way in
 async def test_a_killed_worker_restarts_where_the_database_says(
     stack_endpoints, database_url, new_topic, group_id, tmp_path: Path
 ) -> None:
-    await migrated(database_url)
     topic = new_topic(partitions=3)
     bootstrap = stack_endpoints.kafka_bootstrap
-    await produce(bootstrap, topic, generate(GeneratorOptions(orders=ORDERS, seed=11)))
-    log = await read_log(bootstrap, topic)
-    ends = {p: sum(1 for r in log if r.partition == p) for p in range(3)}
+    records = generate(GeneratorOptions(orders=ORDERS, seed=11))
+    log = await topic_holding(bootstrap, database_url, topic, records)
     metrics_port = free_port()
     env = worker_env(
         worker_settings(bootstrap, database_url, topic, group_id, metrics_port=metrics_port)
     )
 
     first = _consume(env, tmp_path / "first.log")
-    async with asyncio.timeout(120):
-        while sum((await stored_positions(database_url, group_id, topic)).values()) < len(log) / 3:
-            assert first.poll() is None, (tmp_path / "first.log").read_text()
-            await asyncio.sleep(0.05)
+    await stored_at_least(
+        database_url, group_id, topic, len(log) / 3, first, tmp_path / "first.log"
+    )
     first.send_signal(signal.SIGKILL)
     first.wait()
     at_kill = sum((await stored_positions(database_url, group_id, topic)).values())
@@ -54,7 +49,7 @@ async def test_a_killed_worker_restarts_where_the_database_says(
 
     second = _consume(env, tmp_path / "second.log")
     try:
-        await caught_up(database_url, group_id, topic, ends, seconds=180)
+        await caught_up(database_url, group_id, topic, ends_of(log), seconds=180)
         metrics = f"http://127.0.0.1:{metrics_port}"
         duplicates = await scraped(metrics, "streamview_duplicates_total")
         late = await scraped(metrics, "streamview_out_of_order_total", kind="late")
@@ -66,7 +61,7 @@ async def test_a_killed_worker_restarts_where_the_database_says(
     assert exit_code == 0, (tmp_path / "second.log").read_text()
     assert (duplicates, late) == (0, 0)  # the log has none: any would be a redelivery counted
     assert 0 < applied < ORDERS  # the second run only did what the first had not
-    assert await stored_views(database_url) == await memory_views(await project_in_memory(log))
+    assert await stored_views(database_url) == await expected_views(log)
 
 
 def _consume(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -10,13 +10,12 @@ from devtools.generator import GeneratorOptions, OutgoingRecord, generate, poiso
 from domain.records import DlqReason, RawRecord
 from tests.integration.worker_support import (
     caught_up,
-    memory_views,
-    migrated,
-    produce,
-    project_in_memory,
+    ends_of,
+    expected_views,
     read_log,
     running_worker,
     stored_views,
+    topic_holding,
     worker_settings,
 )
 
@@ -43,16 +42,13 @@ def log_with_every_poison() -> list[OutgoingRecord]:
 async def test_every_reason_is_dead_lettered_with_the_original_record(
     stack_endpoints, database_url, new_topic, group_id
 ) -> None:
-    await migrated(database_url)
     topic = new_topic(partitions=2)
     bootstrap = stack_endpoints.kafka_bootstrap
     settings = worker_settings(bootstrap, database_url, topic, group_id)
-    await produce(bootstrap, topic, log_with_every_poison())
-    log = await read_log(bootstrap, topic)
-    ends = {p: sum(1 for r in log if r.partition == p) for p in (0, 1)}  # a new topic
+    log = await topic_holding(bootstrap, database_url, topic, log_with_every_poison())
 
     async with running_worker(settings) as worker:
-        await caught_up(database_url, group_id, topic, ends)
+        await caught_up(database_url, group_id, topic, ends_of(log))
         state = worker.container.write_side.consumer_status().state
         counted = {r: worker.metric("streamview_dlq_total", reason=r.value) for r in DlqReason}
 
@@ -71,7 +67,7 @@ async def test_every_reason_is_dead_lettered_with_the_original_record(
         assert original == source.headers, reason
         assert letter.header("x-dlq-detail"), reason
     # The good records around the poison were all applied.
-    assert await stored_views(database_url) == await memory_views(await project_in_memory(log))
+    assert await stored_views(database_url) == await expected_views(log)
 
 
 def _offset(letter: RawRecord) -> int:

@@ -15,14 +15,12 @@ from devtools.generator import GeneratorOptions, generate
 from entrypoints.container import Container
 from tests.integration.worker_support import (
     caught_up,
-    memory_views,
-    migrated,
-    produce,
-    project_in_memory,
-    read_log,
+    ends_of,
+    expected_views,
     running_worker,
-    stored_positions,
+    stored_at_least,
     stored_views,
+    topic_holding,
     worker_settings,
 )
 
@@ -36,33 +34,27 @@ def fail_fast(container: Container) -> None:
 async def test_a_database_outage_pauses_the_worker_until_it_is_back(
     stack_endpoints, database_url, new_topic, group_id
 ) -> None:
-    await migrated(database_url)
     topic = new_topic(partitions=2)
     bootstrap = stack_endpoints.kafka_bootstrap
-    await produce(bootstrap, topic, generate(GeneratorOptions(orders=4_000, seed=9)))
-    log = await read_log(bootstrap, topic)
-    ends = {p: sum(1 for r in log if r.partition == p) for p in range(2)}
+    records = generate(GeneratorOptions(orders=4_000, seed=9))
+    log = await topic_holding(bootstrap, database_url, topic, records)
     settings = worker_settings(bootstrap, database_url, topic, group_id, batch_max_records=500)
     database = database_url.rsplit("/", 1)[1]
 
     async with running_worker(settings, fail_fast) as worker:
         status = worker.container.write_side.consumer_status()
-        async with asyncio.timeout(120):
-            while sum((await stored_positions(database_url, group_id, topic)).values()) < (
-                len(log) / 5
-            ):
-                await asyncio.sleep(0.05)
+        await stored_at_least(database_url, group_id, topic, len(log) / 5)
         async with _database_down(stack_endpoints.admin_database_url, database):
             async with asyncio.timeout(120):
                 while status.state is not ConsumerState.PAUSED:
                     await asyncio.sleep(0.05)
-        await caught_up(database_url, group_id, topic, ends)
+        await caught_up(database_url, group_id, topic, ends_of(log))
         state_after = status.state
         duplicates = worker.metric("streamview_duplicates_total")
 
     assert state_after is ConsumerState.RUNNING
     assert duplicates == 0
-    assert await stored_views(database_url) == await memory_views(await project_in_memory(log))
+    assert await stored_views(database_url) == await expected_views(log)
 
 
 @asynccontextmanager

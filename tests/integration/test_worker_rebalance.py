@@ -11,10 +11,10 @@ from devtools.generator import GeneratorOptions, generate
 from tests.integration.worker_support import (
     RunningWorker,
     caught_up,
-    memory_views,
+    ends_of,
+    expected_views,
     migrated,
     produce,
-    project_in_memory,
     read_log,
     running_worker,
     stored_views,
@@ -43,15 +43,14 @@ async def test_a_worker_leaving_the_group_hands_over_without_loss_or_repeat(
                     await asyncio.sleep(0.01)
             assert await leaving.stop() == 0
         log = await read_log(bootstrap, topic)
-        ends = {p: sum(1 for r in log if r.partition == p) for p in range(PARTITIONS)}
-        await caught_up(database_url, group_id, topic, ends)
+        await caught_up(database_url, group_id, topic, ends_of(log))
         by_worker = [applied_events(w) for w in (staying, leaving)]
         duplicates = sum(w.metric("streamview_duplicates_total") for w in (staying, leaving))
 
     # Each had half the partitions; the one that left was far from done with its half.
     assert 0 < by_worker[1] < len(log) * 0.45, by_worker
     assert (sum(by_worker), duplicates) == (len(log), 0)
-    assert await stored_views(database_url) == await memory_views(await project_in_memory(log))
+    assert await stored_views(database_url) == await expected_views(log)
 
 
 def applied_events(worker: RunningWorker) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from typing import Any
 
 from adapters.registry.framing import avro_body, avro_fields, framed
@@ -15,10 +14,10 @@ from domain.records import RawRecord
 from domain.wire_format import WireFormat
 from tests.integration.worker_support import (
     caught_up,
-    memory_views,
+    ends_of,
+    expected_views,
     migrated,
     produce,
-    project_in_memory,
     read_log,
     running_worker,
     stored_positions,
@@ -70,8 +69,8 @@ async def test_a_mixed_topic_ends_with_the_views_of_the_all_json_run(
     )
     mixed = [mixed_format(r) for r in bare]
     await produce(bootstrap, topic, [*mixed, *await _hostile(registry_url, topic)])
-    ends = {p: n for p, n in Counter(r.partition for r in await read_log(bootstrap, topic)).items()}
-    expected = await memory_views(await project_in_memory(_as_raw(topic, bare)))
+    ends = ends_of(await read_log(bootstrap, topic))
+    expected = await expected_views(_as_raw(topic, bare))
     settings = worker_settings(
         bootstrap, database_url, topic, group_id, schema_registry_url=registry_url
     )
@@ -108,8 +107,8 @@ async def test_the_registry_going_away_pauses_the_worker_and_nothing_is_lost(
     later = list(generate(GeneratorOptions(orders=200, seed=5, order_prefix="avro")))
     avro = await reframing(catalog_for(registry_url), committed_schemas_dir(), topic, "avro")
     await produce(bootstrap, topic, [*plain, *map(avro, later)])
-    ends = {p: n for p, n in Counter(r.partition for r in await read_log(bootstrap, topic)).items()}
-    expected = await memory_views(await project_in_memory(_as_raw(topic, [*plain, *later])))
+    ends = ends_of(await read_log(bootstrap, topic))
+    expected = await expected_views(_as_raw(topic, [*plain, *later]))
     settings = worker_settings(
         bootstrap,
         database_url,

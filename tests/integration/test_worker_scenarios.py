@@ -21,10 +21,8 @@ from adapters.kafka.offsets import KafkaEndOffsets
 from devtools.generator import OutgoingRecord
 from entrypoints.settings import Settings
 from tests.integration.worker_support import (
-    STREAMVIEW,
     caught_up,
     eventually,
-    free_port,
     migrated,
     produce,
     scraped,
@@ -32,6 +30,7 @@ from tests.integration.worker_support import (
     worker_env,
     worker_settings,
 )
+from tests.support.processes import STREAMVIEW, free_port
 
 ORDER = "order-1"
 I1 = {"itemId": "i1", "sku": "SKU-1", "qty": 2, "price": "10.00", "taxRate": "0.23"}

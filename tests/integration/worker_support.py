@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import sys
+import subprocess
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,8 +36,6 @@ from entrypoints.bootstrap import build_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from entrypoints.wiring.lifetimes import WorkerResource, holding
-
-STREAMVIEW = [sys.executable, "-m", "entrypoints"]  # `streamview` from this interpreter
 
 
 def worker_settings(
@@ -163,6 +162,11 @@ async def project_in_memory(records: Sequence[RawRecord], batch: int = 1000) -> 
     return store
 
 
+async def expected_views(records: Sequence[RawRecord]) -> dict[str, tuple[Any, ...]]:
+    """The views an uninterrupted run over `records` must store, laid out as stored_views."""
+    return await memory_views(await project_in_memory(records))
+
+
 async def memory_views(store: MemoryViewStore) -> dict[str, tuple[Any, ...]]:
     query = ListQuery(OrderFilters(), Sort(SortField.ORDER_ID, descending=False), limit=10**9)
     views = {}
@@ -213,6 +217,37 @@ async def stored_positions(database_url: str, group_id: str, topic: str) -> dict
     return dict(rows)
 
 
+def ends_of(log: Iterable[RawRecord]) -> dict[int, int]:
+    """The end offsets of a new topic holding `log`: its number of records per partition."""
+    return dict(Counter(record.partition for record in log))
+
+
+async def topic_holding(
+    bootstrap: str, database_url: str, topic: str, records: Iterable[OutgoingRecord]
+) -> list[RawRecord]:
+    """A migrated database and `records` produced to `topic`; the log as Kafka holds it."""
+    await migrated(database_url)
+    await produce(bootstrap, topic, records)
+    return await read_log(bootstrap, topic)
+
+
+async def stored_at_least(
+    database_url: str,
+    group_id: str,
+    topic: str,
+    count: float,
+    process: subprocess.Popen[bytes] | None = None,
+    output: Path | None = None,
+) -> None:
+    """Until the stored positions add up to `count` records or more; a `process` doing the
+    work must not exit meanwhile (the assertion shows its `output`)."""
+    async with asyncio.timeout(120):
+        while sum((await stored_positions(database_url, group_id, topic)).values()) < count:
+            if process is not None:
+                assert process.poll() is None, output.read_text() if output else process.args
+            await asyncio.sleep(0.05)
+
+
 async def caught_up(
     database_url: str, group_id: str, topic: str, ends: dict[int, int], seconds: float = 120
 ) -> None:
@@ -230,12 +265,6 @@ async def scraped(base_url: str, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:

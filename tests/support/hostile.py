@@ -164,5 +164,4 @@ def hostile_records(draw: st.DrawFn) -> tuple[bytes | None, bytes | None, Header
         if claimed is not None and _often(draw, 16)
         else draw(st.one_of(*key_choices))
     )
-    value = value if _often(draw, 12) else None
-    return key, value, draw(headers(natural))
+    return key, value if _often(draw, 12) else None, draw(headers(natural))

@@ -1,19 +1,23 @@
 """A rebuild's whole world in memory: a topic, live views fed by a live worker through its
-gate, the fakes of rebuild_fakes.py, and a rebuild runner over them."""
+gate, the in-memory rebuild adapters (watched by tests), and a rebuild runner over them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.memory.rebuild_log import MemoryRebuildLog
+from adapters.memory.replay import MemoryTopicReplay
+from adapters.memory.shadow import MemoryShadowViews
 from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
 from adapters.memory.views import MemoryViewStore
 from application.consuming import RebuildAwareStatus
 from application.errors import LiveViewsRewritten
-from application.ports import ConsumerState, ListQuery, OrderFilters, Sort, SortField
+from application.ports import ConsumerState, ListQuery, OrderDetail, OrderFilters, Sort, SortField
 from application.projecting import BatchOutcome, ProjectBatch
 from application.rebuild.model import Rebuild, RebuildMode
 from application.rebuild.replaying import RebuildRun, Replayer
@@ -22,18 +26,86 @@ from application.rebuild.runner import RebuildSettings, RunRebuild
 from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from domain.records import RawRecord
-from tests.unit.rebuild_fakes import (
-    GROUP,
-    REPLAY_GROUP,
-    TOPIC,
-    MemoryRebuildLog,
-    MemoryReplay,
-    MemoryShadowViews,
-    SwappableStore,
-)
+
+TOPIC = "orders.events"
+GROUP = "streamview-orders"
+REPLAY_GROUP = f"{GROUP}#rebuild"
 
 
-async def dump(store: MemoryViewStore | SwappableStore) -> tuple[list[object], int]:
+class ManualClock:
+    """A MemoryRebuildLog's clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+class RecordingShadowViews(MemoryShadowViews):
+    """The in-memory shadow views, telling what was done to them; `fail_swap` breaks the
+    swap where the database would (inside its transaction)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.events: list[str] = []
+        self.fail_swap = False
+
+    async def create(self) -> None:
+        await super().create()
+        self.events.append("create")
+
+    async def complete(self) -> None:
+        await super().complete()
+        self.events.append("complete")
+
+    async def drop(self) -> None:
+        existed = self.exists
+        await super().drop()
+        if existed:
+            self.events.append("drop")
+
+    async def clear_live(self) -> None:
+        await super().clear_live()
+        self.events.append("clear_live")
+
+    def _swap_in(self, positions: Mapping[int, int], rebuild_id: str) -> None:
+        if self.fail_swap:
+            raise RuntimeError("swap failed")
+        super()._swap_in(positions, rebuild_id)
+        self.events.append(f"swap {rebuild_id}")
+
+
+class ObservedReplay(MemoryTopicReplay):
+    """The in-memory replay in small batches, counted; `after_batch` runs after each one
+    (tests produce or cancel there), and a short sleep lets the other tasks (live worker,
+    heartbeat) run between batches as real I/O would. `first_offsets` plays retention."""
+
+    def __init__(self, topic: MemoryTopic, batch_records: int = 7) -> None:
+        super().__init__(topic, batch_records)
+        self.first_offsets: dict[int, int] = {}
+        self.batches = 0
+        self.after_batch: Callable[[int], Awaitable[None]] | None = None
+
+    async def bounds(self) -> tuple[dict[int, int], dict[int, int]]:
+        first, ends = await super().bounds()
+        return first | self.first_offsets, ends
+
+    async def read(
+        self, start: Mapping[int, int], until: Mapping[int, int]
+    ) -> AsyncIterator[Sequence[RawRecord]]:
+        async for records in super().read(start, until):
+            yield records
+            self.batches += 1
+            if self.after_batch is not None:
+                await self.after_batch(self.batches)
+            await asyncio.sleep(0.001)
+
+
+async def dump(store: MemoryViewStore) -> tuple[list[OrderDetail | None], int]:
     """Every order with its lines, and the stash size: what a rebuild must reproduce."""
     query = ListQuery(OrderFilters(), Sort(SortField.ORDER_ID, descending=False), limit=10**9)
     details = [await store.get_order(view.order_id) for view in await store.list_orders(query)]
@@ -45,10 +117,11 @@ class Harness:
 
     def __init__(self, partitions: int = 3, bulk: Any = None, **settings: Any) -> None:
         self.topic = MemoryTopic(TOPIC, partitions)
-        self.live = SwappableStore(MemoryViewStore())
+        self.live = MemoryViewStore()
+        self.shadow_store = MemoryViewStore()
         self.log = MemoryRebuildLog()
-        self.shadow = MemoryShadowViews(self.live, self.log, GROUP, TOPIC)
-        self.replay = MemoryReplay(self.topic)
+        self.shadow = RecordingShadowViews(self.live, self.shadow_store, self.log, GROUP, TOPIC)
+        self.replay = ObservedReplay(self.topic)
         self.status = RebuildAwareStatus()
         self.status.state = ConsumerState.RUNNING
         self.live_metrics = MemoryMetrics()
@@ -58,7 +131,7 @@ class Harness:
             MemoryDeadLetters(),
             self.live_metrics,
             NullSpans(),
-            GROUP,  # type: ignore[arg-type]
+            GROUP,
         )
         self.gate = LiveGate(live_project, self.status)
         self.replay_failure: Callable[[int], None] | None = None
@@ -68,7 +141,7 @@ class Harness:
             self.replay.opener(),
             self._project_shadow,
             self._project_inplace,
-            self.live,  # type: ignore[arg-type]
+            self.live,
             self.gate,
             RebuildSettings(
                 GROUP,
@@ -81,13 +154,13 @@ class Harness:
         self._sequence = itertools.count()
         self._fetching: dict[int, int] | None = None  # the live worker's next offsets
 
-    def _replay_project(self, store: object, group: str) -> ProjectBatch:
-        return ProjectBatch(store, self.replay_letters, MemoryMetrics(), NullSpans(), group)  # type: ignore[arg-type]
+    def _replay_project(self, store: MemoryViewStore, group: str) -> ProjectBatch:
+        return ProjectBatch(store, self.replay_letters, MemoryMetrics(), NullSpans(), group)
 
     async def _project_shadow(self, records: Sequence[RawRecord]) -> BatchOutcome:
         if self.replay_failure is not None:
             self.replay_failure(self.replay.batches)
-        return await self._replay_project(self.shadow.shadow_store(), REPLAY_GROUP)(records)
+        return await self._replay_project(self.shadow_store, REPLAY_GROUP)(records)
 
     async def _project_inplace(self, records: Sequence[RawRecord]) -> BatchOutcome:
         return await self._replay_project(self.live, GROUP)(records)
@@ -183,7 +256,7 @@ class ElsewhereReplay:
     ) -> None:
         h = self.harness
         run = RebuildRun(
-            Rebuild(rebuild_id="-", mode=RebuildMode.BLUE_GREEN, requested_at=h.log.now)
+            Rebuild(rebuild_id="-", mode=RebuildMode.BLUE_GREEN, requested_at=datetime.now(UTC))
         )
         replaying = asyncio.create_task(
             Replayer(h.replay, h._project_shadow, run, lanes=2).between(dict(start), until)

@@ -9,7 +9,15 @@ import pytest
 
 from application.dead_letter_ops import Outcome, RedriveDeadLetters, RedriveRequest
 from application.errors import InvalidParameter
-from application.ports import DeadLetter, LetterId, LetterPage, LetterQuery
+from application.ports import (
+    DeadLetter,
+    DeadLetterReader,
+    LetterId,
+    LetterPage,
+    LetterQuery,
+    RedriveLedger,
+    RedriveSender,
+)
 
 pytestmark = pytest.mark.unit
 TOPIC = "orders.events"
@@ -119,3 +127,12 @@ async def test_requests_that_say_nothing_clear_are_invalid(request_: RedriveRequ
 @pytest.mark.parametrize(("header", "count"), [(b"2", 2), (b"x", 0), (b"-1", 0), (b"9" * 20, 0)])
 def test_the_redrive_count_header_is_read_leniently(header: bytes, count: int) -> None:
     assert letter(0, headers=(("x-redrive-count", header),)).redrive_count == count
+
+
+def _stand_in_for_the_ports() -> None:
+    """Never called: mypy (make lint) checks these fakes against the Protocols they stand in
+    for, so that a port that changes breaks its fake too."""
+    reader: DeadLetterReader = Reader([])
+    ledger: RedriveLedger = Ledger()
+    sender: RedriveSender = Sender()
+    del reader, ledger, sender

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -10,17 +9,13 @@ import time
 import httpx
 import pytest
 
+from tests.support.processes import free_port
+
 pytestmark = pytest.mark.unit
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_in_memory_demo_serves_generated_orders() -> None:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "entrypoints", "demo", "--in-memory"]
     demo = subprocess.Popen(
         [*command, "--orders", "200", "--port", str(port)],

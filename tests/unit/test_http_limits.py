@@ -17,7 +17,7 @@ from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
 from entrypoints.bounded_http import MAX_REQUEST_HEAD_BYTES
 from entrypoints.settings import Settings
-from tests.unit.test_http_serve import serving
+from tests.support.processes import IN_MEMORY, serving
 
 pytestmark = pytest.mark.unit
 
@@ -110,7 +110,7 @@ def _recv(conn: socket.socket) -> bytes:
 @pytest.mark.parametrize("parser", ["httptools", "h11"])
 def test_serve_refuses_large_request_heads_with_431_under_either_parser(parser):
     pytest.importorskip(parser)
-    with serving("--http", parser) as base:
+    with serving("--dev", "--http", parser, settings=IN_MEMORY) as base:
         app_level = _raw_request(base, 40 * 1024)  # under the server's bound: the app's 431
         huge = _raw_request(base, 8 * 1024 * 1024)
 

@@ -12,12 +12,12 @@ from msgspec.structs import replace
 
 from adapters.http import OpsPolicy, UseCases, create_app
 from adapters.http.rebuilds import rebuild_controller
+from adapters.memory.rebuild_log import MemoryRebuildLog
 from adapters.memory.stand_ins import MemoryTopic
 from application.rebuild.model import RebuildState
 from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
-from tests.unit.rebuild_fakes import MemoryRebuildLog
 
 pytestmark = pytest.mark.unit
 

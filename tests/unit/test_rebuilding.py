@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.memory.rebuild_log import MemoryRebuildLog
 from application.errors import Conflict, LiveViewsRewritten, NotFound
 from application.ports import ConsumerState
 from application.rebuild.model import (
@@ -24,9 +25,7 @@ from application.rebuild.requests import (
     StartRebuild,
 )
 from application.rebuild.worker import WatchRebuilds
-from tests.contracts.rebuild_log import RebuildLogContract
-from tests.unit.rebuild_fakes import MemoryRebuildLog
-from tests.unit.rebuild_harness import Harness, dump
+from tests.unit.rebuild_harness import Harness, ManualClock, dump
 
 pytestmark = pytest.mark.unit
 
@@ -46,15 +45,6 @@ T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 )
 def test_state_machine(current: RebuildState, allowed: set[RebuildState]) -> None:
     assert {target for target in RebuildState if target in TRANSITIONS[current]} == allowed
-
-
-class TestMemoryRebuildLog(RebuildLogContract):
-    @pytest.fixture
-    def log(self) -> MemoryRebuildLog:
-        return MemoryRebuildLog()
-
-    async def let_time_pass(self, log: MemoryRebuildLog) -> None:  # type: ignore[override]
-        log.now += log.stale_after + timedelta(seconds=1)
 
 
 def rebuild(**fields: object) -> Rebuild:
@@ -128,9 +118,10 @@ async def test_start_records_a_queued_rebuild_and_refuses_a_second_one() -> None
 
 
 async def test_a_rebuild_can_start_once_the_previous_one_finished_or_went_stale() -> None:
-    log = MemoryRebuildLog()
+    clock = ManualClock()
+    log = MemoryRebuildLog(clock=clock)
     await StartRebuild(log, allowed=True, new_id=lambda: "first")()
-    log.now += log.stale_after + timedelta(seconds=1)  # no worker ever claimed it
+    clock.advance(log.stale_after + timedelta(seconds=1))  # no worker ever claimed it
 
     second = await StartRebuild(log, allowed=True, new_id=lambda: "second")()
 
@@ -146,10 +137,11 @@ async def test_disabled_rebuilds_are_refused() -> None:
 
 
 async def test_get_reports_a_stale_owner_as_failed_and_unknown_ids_as_not_found() -> None:
-    log = MemoryRebuildLog()
+    clock = ManualClock()
+    log = MemoryRebuildLog(clock=clock)
     started = await StartRebuild(log, allowed=True)()
     await log.claim("worker-that-dies")
-    log.now += timedelta(minutes=1)
+    clock.advance(timedelta(minutes=1))
 
     assert (await GetRebuild(log)(started.rebuild_id)).state is F
     with pytest.raises(NotFound):
@@ -273,5 +265,5 @@ async def test_stopping_the_watcher_fails_its_running_rebuild_and_drops_the_shad
 
     stored = h.log.rows[requested.rebuild_id]
     assert (stored.state, stored.error) == (F, "the worker running it stopped")
-    assert h.shadow.shadow is None
+    assert not h.shadow.exists
     assert h.status.state is ConsumerState.RUNNING

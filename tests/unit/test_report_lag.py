@@ -7,8 +7,8 @@ import pytest
 from adapters.memory.stand_ins import FixedStatus, MemoryConsumerStates
 from adapters.memory.views import MemoryViewStore
 from application.ops import ReportLag, group_state
-from application.ports import ConsumerState, MemberState
-from tests.contracts.consumer_states import ConsumerStatesContract
+from application.ports import ConsumerState, EndOffsets, MemberState
+from tests.contracts.consumer_states import ConsumerStatesContract, ConsumerStatesOutageContract
 
 pytestmark = pytest.mark.unit
 
@@ -20,6 +20,14 @@ class TestMemoryConsumerStates(ConsumerStatesContract):
     @pytest.fixture
     def states(self) -> MemoryConsumerStates:
         return MemoryConsumerStates()
+
+
+class TestMemoryConsumerStatesAway(ConsumerStatesOutageContract):
+    @pytest.fixture
+    def unreachable(self) -> MemoryConsumerStates:
+        states = MemoryConsumerStates()
+        states.reachable = False
+        return states
 
 
 def fresh(*states: ConsumerState) -> list[MemberState]:
@@ -74,3 +82,10 @@ async def test_a_process_without_a_worker_reports_the_groups_state() -> None:
 
     await states.report(GROUP, TOPIC, "worker:1", S.STOPPED)
     assert (await report()).state is S.STOPPED
+
+
+def _stand_in_for_the_ports() -> None:
+    """Never called: mypy (make lint) checks these fakes against the Protocols they stand in
+    for, so that a port that changes breaks its fake too."""
+    offsets: EndOffsets = EndAtSeven()
+    del offsets

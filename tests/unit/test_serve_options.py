@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from entrypoints.serving import event_loop_factory, http_parser, loop_name
-from tests.unit.test_http_serve import free_port
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ from aiokafka.errors import (
 )
 
 from adapters.kafka.access import Names, denial
-from application.ports import ConsumerState, TopicFacts
+from application.ports import ConsumerState, LossMetric, TopicFacts, TopicInspector
 from application.topic_guard import (
     GuardedStatus,
     GuardSettings,
@@ -214,3 +214,11 @@ def test_a_denial_names_the_missing_acl(error: Exception, fragment: str) -> None
 def test_other_errors_are_no_denial() -> None:
     assert denial(KafkaConnectionError("down"), NAMES) is None
     assert denial(ValueError("x"), NAMES) is None
+
+
+def _stand_in_for_the_ports() -> None:
+    """Never called: mypy (make lint) checks these fakes against the Protocols they stand in
+    for, so that a port that changes breaks its fake too."""
+    inspector: TopicInspector = FakeInspector(_facts())
+    lost: LossMetric = FakeLossMetric()
+    del inspector, lost

@@ -5,6 +5,7 @@ tests/integration/test_dead_letters_that_fit.py and test_run_keeps_serving.py.)"
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -97,7 +98,9 @@ async def test_run_restarts_a_failed_worker_and_readiness_says_so_meanwhile(
     status = RebuildAwareStatus()
     probe = ConsumerProbe(status)
     seen: list[tuple[ConsumerState, str | None]] = []
-    runs = iter([RuntimeError("boom"), worker_module.EXIT_FAILED, worker_module.EXIT_STOPPED])
+    runs: Iterator[Exception | int] = iter(
+        [RuntimeError("boom"), worker_module.EXIT_FAILED, worker_module.EXIT_STOPPED]
+    )
 
     class FakeWorker:
         async def run(self, stopping: asyncio.Event) -> int:

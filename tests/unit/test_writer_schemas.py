@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -237,7 +238,7 @@ def test_the_container_wires_a_cached_registry_source_only_when_configured() -> 
     from entrypoints.bootstrap import build_container
     from entrypoints.settings import Settings
 
-    def source(**values: str) -> object:
+    def source(**values: Any) -> object:
         settings = with_dev_secrets(Settings(dev_mode=True, backend="memory", **values))
         return build_container(settings).write_side.schema_source()
 

@@ -38,6 +38,19 @@ def make_producer(
     )
 
 
+async def started_producer(
+    bootstrap: str, client_id: str = "streamview-dlq", security: KafkaSecurity = PLAINTEXT
+) -> AIOKafkaProducer:
+    """make_producer's producer, started; stopped again when it cannot start."""
+    producer = make_producer(bootstrap, client_id=client_id, security=security)
+    try:
+        await producer.start()
+    except BaseException:
+        await close_keeping_cancellation(producer.stop())
+        raise
+    return producer
+
+
 # x-dlq-detail is for people; capped so that a letter echoing a huge field still fits.
 MAX_DETAIL_BYTES = 1024
 _ELLIPSIS = "…".encode()
@@ -182,13 +195,7 @@ class KafkaDeadLetters:
     async def _connected(self) -> AIOKafkaProducer:
         async with self._connecting:
             if self._producer is None:
-                producer = make_producer(self._bootstrap, security=self._security)
-                try:
-                    await producer.start()
-                except BaseException:
-                    await close_keeping_cancellation(producer.stop())
-                    raise
-                self._producer = producer
+                self._producer = await started_producer(self._bootstrap, security=self._security)
             return self._producer
 
 

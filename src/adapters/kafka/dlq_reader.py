@@ -1,6 +1,6 @@
 """The dead-letter topic read back (outside any consumer group) and redriven to its source.
 
-Clients are built like the project's others: the redrive producer by `make_producer` (the DLQ
+Clients are built like the project's others: the redrive producer by `started_producer` (the DLQ
 publisher's, idempotent, acks=all), the reader by `make_reader` here, beside it.
 """
 
@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from adapters.kafka.closing import close_keeping_cancellation
-from adapters.kafka.dead_letters import make_producer
+from adapters.kafka.dead_letters import started_producer
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from application.errors import Unavailable
@@ -233,15 +233,9 @@ class KafkaRedriveSender:
     async def _connected(self) -> AIOKafkaProducer:
         async with self._lock:
             if self._producer is None:
-                producer = make_producer(
+                self._producer = await started_producer(
                     self._bootstrap, client_id="streamview-redrive", security=self._security
                 )
-                try:
-                    await producer.start()
-                except BaseException:
-                    await close_keeping_cancellation(producer.stop())
-                    raise
-                self._producer = producer
             return self._producer
 
     async def close(self) -> None:

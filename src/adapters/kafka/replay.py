@@ -1,7 +1,8 @@
 """The topic replayed for a rebuild: a consumer outside any group, partitions assigned by hand.
 
 No group means no rebalance, no committed offsets and nothing the live worker's group would
-notice; the rebuild decides every offset itself.
+notice; the rebuild decides every offset itself. A broker that cannot be reached when the
+replay opens is `Unavailable` (the rebuild records that, rather than a bare TimeoutError).
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from adapters.kafka.closing import close_keeping_cancellation
 from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
+from application.errors import Unavailable
 from domain.records import RawRecord
+
+# What a broker that cannot be reached raises at the start of a client.
+_AWAY = (KafkaError, OSError, TimeoutError)
 
 
 class KafkaTopicReplay:
@@ -89,6 +95,8 @@ async def open_replay(
     offsets = KafkaEndOffsets(bootstrap, security=security)
     try:
         partitions = await offsets.partitions(topic)
+    except _AWAY as error:
+        raise Unavailable(f"the broker did not answer: {type(error).__name__}") from error
     finally:
         await offsets.close()
     if not partitions:
@@ -103,7 +111,11 @@ async def open_replay(
         fetch_max_bytes=64 * 1024 * 1024,
         **security.client_kwargs(),
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except _AWAY as error:
+        await close_keeping_cancellation(consumer.stop())
+        raise Unavailable(f"the broker did not answer: {type(error).__name__}") from error
     try:
         yield KafkaTopicReplay(consumer, topic, partitions, batch_records)
     finally:

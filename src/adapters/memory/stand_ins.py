@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from adapters.memory.outage import Switchable
 from application.ports import ConsumerState, MemberState
 from domain.batch import BatchResult
 from domain.records import RawRecord, Rejected
@@ -100,8 +101,10 @@ class FixedStatus:
         self.state = state
 
 
-class MemoryConsumerStates:
+class MemoryConsumerStates(Switchable):
     """Implements ConsumerStates within one process."""
+
+    service = "the in-memory consumer states"
 
     def __init__(self) -> None:
         self._reports: dict[tuple[str, str, str], tuple[ConsumerState, float]] = {}
@@ -109,9 +112,11 @@ class MemoryConsumerStates:
     async def report(
         self, consumer_group: str, topic: str, member: str, state: ConsumerState
     ) -> None:
+        self._check_reachable()
         self._reports[consumer_group, topic, member] = (state, time.monotonic())
 
     async def members(self, consumer_group: str, topic: str) -> list[MemberState]:
+        self._check_reachable()
         now = time.monotonic()
         return [
             MemberState(member, state, now - seen)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from application.errors import Unavailable
+from adapters.memory.outage import Switchable
 from application.ports import (
     BatchWrite,
     EventIdTaken,
@@ -93,18 +94,13 @@ def _check_event_ids(views: dict[str, OrderView], write: BatchWrite) -> None:
             raise EventIdTaken(view.last_event_id)
 
 
-class MemoryViewStore:
+class MemoryViewStore(Switchable):
     """Implements ViewStore and OrderReader. `reachable = False` plays the database being
     away for readers: they get `Unavailable`, as from the PostgreSQL store."""
 
     def __init__(self) -> None:
         self._tables = _Tables()
         self._lock = asyncio.Lock()
-        self.reachable = True
-
-    def _check_reachable(self) -> None:
-        if not self.reachable:
-            raise Unavailable("the in-memory store is switched off")
 
     async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:
         async with self._lock:
@@ -155,3 +151,36 @@ class MemoryViewStore:
             rows = [v for v in rows if (key(v) < bound if descending else key(v) > bound)]
         page = rows[query.offset : query.offset + query.limit]
         return page[::-1] if backwards else page
+
+    # Whole tables at once, as SQL does them: for the rebuild (adapters.memory.shadow).
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """No transaction of this store runs while this is held."""
+        async with self._lock:
+            yield
+
+    def take_views(self, other: MemoryViewStore) -> None:
+        """The views, lines and stash become `other`'s, whose tables are left empty (its
+        positions too); the positions here stay. Call while held."""
+        mine, theirs = self._tables, other._tables
+        mine.views, mine.projected_at = theirs.views, theirs.projected_at
+        mine.lines, mine.stash = theirs.lines, theirs.stash
+        other._tables = _Tables()
+
+    def clear(self) -> None:
+        """Empty every table, the positions too. Call while held."""
+        self._tables = _Tables()
+
+    def clear_views(self) -> None:
+        """Empty the views, lines and stash; the positions stay. Call while held."""
+        positions = self._tables.positions
+        self._tables = _Tables()
+        self._tables.positions = positions
+
+    def put_positions(self, consumer_group: str, topic: str, at: Mapping[int, int]) -> None:
+        """The group's positions on the topic become `at`, exactly. Call while held."""
+        positions = self._tables.positions
+        for key in [k for k in positions if k[:2] == (consumer_group, topic)]:
+            del positions[key]
+        positions.update({(consumer_group, topic, p): n for p, n in at.items()})

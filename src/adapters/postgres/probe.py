@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
 import psycopg
 from loguru import logger
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.migrations import SchemaError, check_schema
@@ -14,18 +18,25 @@ UNREACHABLE = "unreachable"
 CONNECT_TIMEOUT_SECONDS = 1.5
 
 
-class PostgresProbe:
-    """Implements ReadinessProbe."""
-
-    name = "postgres"
+class _PoolProbe:
+    """A probe over one connection of the pool, waited for `timeout` seconds at most."""
 
     def __init__(self, pool: AsyncConnectionPool, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         self._pool = pool
         self._timeout = timeout
 
+    def _connection(self) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
+        return self._pool.connection(timeout=self._timeout)
+
+
+class PostgresProbe(_PoolProbe):
+    """Implements ReadinessProbe."""
+
+    name = "postgres"
+
     async def problem(self) -> str | None:
         try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
+            async with self._connection() as conn:
                 await conn.execute("SELECT 1")
         except (psycopg.Error, OSError) as error:
             logger.warning("readiness: postgres unreachable: {}", error)
@@ -33,18 +44,14 @@ class PostgresProbe:
         return None
 
 
-class SchemaProbe:
+class SchemaProbe(_PoolProbe):
     """Implements ReadinessProbe."""
 
     name = "schema"
 
-    def __init__(self, pool: AsyncConnectionPool, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
-        self._pool = pool
-        self._timeout = timeout
-
     async def problem(self) -> str | None:
         try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
+            async with self._connection() as conn:
                 await check_schema(conn)
         except SchemaError as error:
             logger.warning("readiness: {}", error)

@@ -129,7 +129,7 @@ class PostgresRebuildLog:
 
     async def move(self, rebuild: Rebuild, state: RebuildState, error: str | None = None) -> bool:
         sources = [s.value for s in RebuildState if state in TRANSITIONS[s]]
-        async with self._pool.connection() as conn:
+        async with connection_or_unavailable(self._pool) as conn:
             cursor = await conn.execute(
                 "UPDATE view_rebuilds SET state = %(state)s, phase = %(phase)s,"
                 " events_replayed = %(replayed)s, target_offsets = %(targets)s,"

@@ -45,10 +45,17 @@ class Rebuilds(containers.DeclarativeContainer):
         dead_letters=providers.Singleton(DiscardDeadLetters),
         metrics=providers.Singleton(DiscardMetrics),
     )
+    # Where a blue/green rebuild replays to, and what swaps that in.
+    shadow_store = providers.Singleton(PostgresViewStore, infrastructure.postgres_pool, SHADOW)
+    shadow_views = providers.Singleton(
+        PostgresShadowViews,
+        infrastructure.postgres_pool,
+        config.consumer_group,
+        replay_group,
+        config.topic,
+    )
     shadow_projection = providers.Factory(
-        replay_projection,
-        store=providers.Singleton(PostgresViewStore, infrastructure.postgres_pool, SHADOW),
-        consumer_group=replay_group,
+        replay_projection, store=shadow_store, consumer_group=replay_group
     )
     open_topic_replay = providers.Callable(
         functools.partial,
@@ -63,13 +70,7 @@ class Rebuilds(containers.DeclarativeContainer):
     run_rebuild = providers.Factory(
         RunRebuild,
         log=rebuild_log,
-        shadow=providers.Singleton(
-            PostgresShadowViews,
-            infrastructure.postgres_pool,
-            config.consumer_group,
-            replay_group,
-            config.topic,
-        ),
+        shadow=shadow_views,
         open_replay=open_topic_replay,
         project_shadow=shadow_projection,
         project_live=replay_projection,
