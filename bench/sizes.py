@@ -1,4 +1,5 @@
-"""How big each scenario is: the full size of issue 10, and a quick size for `make test`."""
+"""How big each scenario is: the full size the published figures are measured at, and a quick
+size for `make test` (a smoke check of every scenario, not figures)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,9 @@ from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool
+from tests.integration.rebuild_support import leftover_shadow_tables
 from tests.integration.worker_support import memory_views, project_in_memory, stored_views
+from tests.support.events import order_created, record, status_changed
 from tests.unit.rebuild_harness import ObservedReplay
 
 TOPIC, GROUP, REPLAY_GROUP = "orders.events", "streamview-orders", "streamview-orders#rebuild"
@@ -83,8 +85,8 @@ def filled_topic(orders: int = 400, partitions: int = 3) -> MemoryTopic:
     options = GeneratorOptions(
         orders=orders, duplicate_fraction=0.05, reorder_fraction=0.05, poison_fraction=0.01
     )
-    for record in generate(options):
-        topic.append(record.key, record.value, record.headers)
+    for generated in generate(options):
+        topic.append(generated.key, generated.value, generated.headers)
     return topic
 
 
@@ -242,3 +244,32 @@ async def test_a_worker_in_another_process_is_held_by_the_swap_and_goes_on_after
         assert next(produced) > 10  # it did produce during the rebuild
     finally:
         await pool.close()
+
+
+async def test_a_reused_event_id_is_refused_in_the_replay_as_it_was_live(
+    database_url: str,
+) -> None:
+    """The shadow tables have the live tables' unique constraints from the start: a topic
+    where an order reuses another's last eventId rebuilds to the views the live worker made
+    (the clashing event refused in both), rather than failing on the constraint at the end."""
+    topic = MemoryTopic(TOPIC, 1)
+    clash = [
+        record(order_created("order-1", event_id="evt-1")),
+        record(order_created("order-2", event_id="evt-2a")),
+        record(status_changed("order-2", "PAID", event_id="evt-1"), 2),  # order-1's last
+    ]
+    for r in clash:
+        topic.append(r.key, r.value, r.headers)
+    async with open_pool(database_url) as pool:
+        pipeline = Pipeline(pool, topic)
+        await pipeline.consume()
+        before = await content(database_url)
+        assert [(row[0], row[2]) for row in before["orders"]] == [
+            ("order-1", "CREATED"),
+            ("order-2", "CREATED"),  # its PAID refused
+        ]
+
+        assert await pipeline.rebuild() is RebuildState.SUCCEEDED
+
+        assert await content(database_url) == before
+        assert await leftover_shadow_tables(database_url) == []

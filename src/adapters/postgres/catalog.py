@@ -19,6 +19,10 @@ class Index:
     constraint: str | None  # pg_get_constraintdef when the index backs a constraint
     primary: bool
 
+    @property
+    def unique(self) -> bool:
+        return self.definition.startswith("CREATE UNIQUE")
+
     def create_on(self, table: str) -> sql.Composed:
         shadow, target = sql.Identifier(shadow_name(self.name)), sql.Identifier(table)
         if self.constraint is not None:
@@ -27,7 +31,7 @@ class Index:
                 shadow,
                 sql.SQL(self.constraint),
             )
-        unique = "UNIQUE " if self.definition.startswith("CREATE UNIQUE") else ""
+        unique = "UNIQUE " if self.unique else ""
         method_and_columns = self.definition.split(" USING ", 1)[1]
         return sql.SQL("CREATE {}INDEX {} ON {} USING {}").format(
             sql.SQL(unique),

@@ -57,8 +57,10 @@ class PostgresShadowViews:
                         sql.Identifier(shadow), sql.Identifier(live)
                     )
                 )
+                # The unique ones decide what the replay may write (a reused eventId is
+                # refused as it was live); the others are built after the bulk load.
                 for index in await indexes_of(conn, live):
-                    if index.primary:
+                    if index.primary or index.unique:
                         await conn.execute(index.create_on(shadow))
                 await copy_grants(conn, live, shadow)
 
@@ -66,7 +68,7 @@ class PostgresShadowViews:
         async with connection_or_unavailable(self._pool) as conn:
             for live, shadow in self._pairs:
                 for index in await indexes_of(conn, live):
-                    if not index.primary:
+                    if not (index.primary or index.unique):
                         await conn.execute(index.create_on(shadow))
                 await conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(shadow)))
 

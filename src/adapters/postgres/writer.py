@@ -23,6 +23,7 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Json
 
+from adapters.postgres.catalog import shadow_name
 from adapters.postgres.change_log import LOCK, NOTIFY, logged_upsert, notify_payload
 from adapters.postgres.rows import (
     LINE_COLUMNS,
@@ -96,12 +97,14 @@ class PostgresTransaction:
                 await cursor.execute(NOTIFY, (notify_payload(write.consumer_group),))
 
 
+_DEDUP = "orders_view_dedup_event_id_key"
+DEDUP_CONSTRAINTS = {_DEDUP, shadow_name(_DEDUP)}  # the live table's, a rebuild's shadow's
 _TAKEN = re.compile(r"Key \(dedup_event_id\)=\((.*)\) already exists\.", re.DOTALL)
 
 
 def _taken_event_id(error: psycopg.errors.UniqueViolation) -> str | None:
     """The eventId of a dedup_event_id clash (live or shadow table), from PostgreSQL's detail."""
-    if not (error.diag.constraint_name or "").endswith("dedup_event_id_key"):
+    if (error.diag.constraint_name or "") not in DEDUP_CONSTRAINTS:
         return None
     found = _TAKEN.fullmatch(error.diag.message_detail or "")
     return None if found is None else found.group(1)
