@@ -36,12 +36,12 @@ async def feed(topic: MemoryTopic, options: GeneratorOptions, rate: float = 0.0)
 def consume_topic(container: Container, topic: MemoryTopic) -> ConsumeTopic:
     """The worker's own loop (ConsumeTopic) over the MemoryTopic and the in-memory views,
     through the gate a rebuild pauses it at."""
-    config = container.config
+    config, write_side = container.config, container.write_side
     return ConsumeTopic(
         MemoryRecordSource(topic),
-        container.live_gate(),
-        container.view_store(),
-        container.consumer_status(),
+        container.rebuilds.live_gate(),
+        write_side.view_store(),
+        write_side.consumer_status(),
         ConsumeSettings(
             consumer_group=config.consumer_group(),
             topic=topic.name,
@@ -58,7 +58,7 @@ async def memory_pipeline(
     container: Container, options: GeneratorOptions, trickle_rate: float = 0.0
 ) -> AsyncIterator[MemoryTopic]:
     topic = MemoryTopic(container.config.topic(), partitions=6)
-    container.end_offsets.override(topic)
+    container.infrastructure.end_offsets.override(topic)
 
     async def produce() -> None:
         backlog = await feed(topic, options)
@@ -72,7 +72,7 @@ async def memory_pipeline(
     stopping = asyncio.Event()
     producing = asyncio.create_task(produce())
     consuming = asyncio.create_task(consume_topic(container, topic).run(stopping))
-    rebuilds = asyncio.create_task(container.watch_rebuilds()(stopping))
+    rebuilds = asyncio.create_task(container.rebuilds.watch_rebuilds()(stopping))
     try:
         yield topic
     finally:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from dependency_injector import providers
 from litestar import Controller, Litestar
 from litestar.plugins import InitPlugin
 from loguru import logger
@@ -20,6 +21,7 @@ from entrypoints.bootstrap import build_container, check_api_configuration
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
+from entrypoints.wiring.lifetimes import ApiResource, holding
 
 ACCESS_LOGGER = "uvicorn.access"
 
@@ -28,49 +30,55 @@ def create_app_from_container(
     container: Container, *, lifespan: Sequence[Lifespan] = (), worker_here: bool = True
 ) -> Litestar:
     """The API over this container's use cases; `lifespan` runs inside the container's
-    resources (pool opened first, closed last). Without a worker in this process
-    (`worker_here=False`), /lags reports the state the group's workers record.
-    SettingsError when a secret is missing or a key file is unusable."""
+    resources (pools opened first, closed last). Without a worker in this process
+    (`worker_here=False`), /lags reports the state the group's workers record, and the
+    worker's pool stays closed. SettingsError when a secret is missing or a key file is
+    unusable."""
     check_api_configuration(container)
     if container.config.dev_mode():
         logger.warning(
             "development mode (STREAMVIEW_DEV_MODE): built-in secrets stand in for those not "
             "set; anyone can mint ops tokens for this API - never expose it"
         )
-    metrics = container.prometheus_metrics()
+    metrics = container.infrastructure.prometheus_metrics()
+    reads, ops = container.read_side, container.ops
     return create_app(
         UseCases(
-            get_order=container.get_order,
-            list_orders=container.list_orders,
-            report_lag=container.report_lag if worker_here else container.group_report_lag,
-            readiness_probes=container.readiness_probes,
-            read_freshness=container.read_freshness,
+            get_order=reads.get_order,
+            list_orders=reads.list_orders,
+            report_lag=ops.report_lag if worker_here else ops.group_report_lag,
+            readiness_probes=ops.readiness_probes,
+            read_freshness=reads.read_freshness,
         ),
-        ops_policy=container.ops_policy(),
+        ops_policy=ops.ops_policy(),
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
         ops_controllers=_ops_endpoints(container),
         controllers=_change_streams(container),
-        lifespan=[_resources(container), *lifespan],
+        lifespan=[_resources(container, worker_here), *lifespan],
         plugins=_tracing(container),
     )
 
 
 def _tracing(container: Container) -> list[InitPlugin]:
     """HTTP server spans (Litestar's OpenTelemetry plugin) when OTEL_* configures tracing."""
-    provider = container.tracer_provider()
+    provider = container.infrastructure.tracer_provider()
     return [] if provider is None else tracing_plugins(provider)
 
 
 def _ops_endpoints(container: Container) -> list[type[Controller]]:
     """Rebuilds, in either backend; the dead letters are read back from Kafka's DLQ topic,
     which the in-memory demo has none of."""
-    c = container
-    rebuilds = rebuild_controller(c.start_rebuild, c.get_rebuild, c.cancel_rebuild)
+    rebuilds, ops = container.rebuilds, container.ops
+    rebuild_endpoints = rebuild_controller(
+        rebuilds.start_rebuild, rebuilds.get_rebuild, rebuilds.cancel_rebuild
+    )
     if container.config.backend() != "postgres":
-        return [rebuilds]
+        return [rebuild_endpoints]
     return [
-        rebuilds,
-        dead_letters_controller(c.list_dead_letters, c.show_dead_letter, c.redrive_dead_letters),
+        rebuild_endpoints,
+        dead_letters_controller(
+            ops.list_dead_letters, ops.show_dead_letter, ops.redrive_dead_letters
+        ),
     ]
 
 
@@ -78,7 +86,8 @@ def _change_streams(container: Container) -> list[type[Controller]]:
     """The change streams read the change log in PostgreSQL: the in-memory demo has none."""
     if container.config.backend() != "postgres":
         return []
-    return [changes_controller(container.open_change_stream, container.live_metrics().events_sent)]
+    reads = container.read_side
+    return [changes_controller(reads.open_change_stream, reads.live_metrics().events_sent)]
 
 
 def app_factory() -> Litestar:
@@ -95,23 +104,24 @@ def app_factory() -> Litestar:
     return create_app_from_container(build_container(settings), worker_here=False)
 
 
-def _resources(container: Container) -> Lifespan:
+def _resources(container: Container, worker_here: bool) -> Lifespan:
+    """The process's pools and clients (entrypoints.wiring.lifetimes): the API's, and the
+    worker's too with a worker here; none for the in-memory backend."""
+    held = providers.Resource if worker_here else ApiResource
+
     @asynccontextmanager
     async def resources(_: Litestar) -> AsyncIterator[None]:
-        postgres = container.config.backend() == "postgres"
-        if postgres:
-            # Not waiting: the API starts while the database is away, and /health/ready says
-            # so until it answers. The worker (`run`) opens its own pool.
-            await container.api_pool().open(wait=False)
-            await container.change_feed().start()  # reconnects by itself while the DB is away
-        try:
+        if container.config.backend() != "postgres":
             yield
-        finally:
-            if postgres:
-                await container.change_feed().stop()
-                await container.redrive_sender().close()  # only connected if asked to redrive
-                await container.api_pool().close()
-                await container.postgres_pool().close()  # the worker's, if `run` opened it
-                await container.end_offsets().close()  # only connected if /lags was asked
+            return
+        # The pools open without waiting: the API starts while the database is away, and
+        # /health/ready says so until it answers.
+        async with holding(container, held):
+            change_feed = container.read_side.change_feed()
+            await change_feed.start()  # reconnects by itself while the database is away
+            try:
+                yield
+            finally:
+                await change_feed.stop()
 
     return resources

@@ -1,12 +1,12 @@
 """The composition root: settings in, a wired container out, for each way the service runs.
 
-- `build_container`: the production wiring (`entrypoints.container`), with the in-memory
-  adapters swapped in for STREAMVIEW_BACKEND=memory (`entrypoints.memory_backend`, where a
-  rebuild replays in this process), else a rebuild's long replay sent to a child process
-  (`entrypoints.replay_process`).
+- `build_container`: the production wiring (`entrypoints.container`, composed of the small
+  containers of `entrypoints.wiring`), with the in-memory adapters swapped in for
+  STREAMVIEW_BACKEND=memory (`entrypoints.memory_backend`, where a rebuild replays in this
+  process), else a rebuild's long replay sent to a child process (`entrypoints.replay_process`).
 - `with_worker_probe`: /health/ready of a process that runs its own worker.
 - `check_api_configuration`: the API's secrets checked before it serves.
-The worker (`container.worker()`) and the API (`entrypoints.asgi`) are built from it.
+The worker (`container.ingestion.worker()`) and the API (`entrypoints.asgi`) are built from it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dependency_injector import providers
 
 from entrypoints.api_secrets import missing_message, variable, with_dev_secrets
 from entrypoints.container import Container
-from entrypoints.memory_backend import MemoryBackend, memory_rebuilds
+from entrypoints.memory_backend import use_memory_backend
 from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings, SettingsError
 
@@ -25,10 +25,9 @@ def build_container(settings: Settings | None = None) -> Container:
     container = Container()
     container.config.from_dict(with_dev_secrets(settings or Settings.from_env()).as_dict())
     if container.config.backend() == "memory":
-        container.override(MemoryBackend())
-        container.override(memory_rebuilds(container))
+        use_memory_backend(container)
     else:
-        container.bulk_replay.override(
+        container.rebuilds.bulk_replay.override(
             providers.Factory(ReplayInChildProcess, settings=container.config)
         )
     return container
@@ -37,9 +36,11 @@ def build_container(settings: Settings | None = None) -> Container:
 def with_worker_probe(container: Container) -> Container:
     """/health/ready of a process that runs its own worker also says whether it failed."""
     if container.config.backend() == "postgres":
-        c = container
-        c.readiness_probes.override(
-            providers.List(c.postgres_probe, c.schema_probe, c.kafka_readiness, c.consumer_probe)
+        ops = container.ops
+        ops.readiness_probes.override(
+            providers.List(
+                ops.postgres_probe, ops.schema_probe, ops.kafka_readiness, ops.consumer_probe
+            )
         )
     return container
 
@@ -54,5 +55,5 @@ def check_api_configuration(container: Container) -> None:
         missing.append(variable("cursor_secret"))
     if missing:
         raise SettingsError(missing_message(missing))
-    container.ops_policy()
-    container.cursor_codec()
+    container.ops.ops_policy()
+    container.read_side.cursor_codec()

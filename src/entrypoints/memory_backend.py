@@ -1,8 +1,8 @@
 """STREAMVIEW_BACKEND=memory: the in-memory adapters in place of Kafka's and PostgreSQL's.
 
-Overrides the providers of the same names in `entrypoints.container.Container`; no Kafka
-client and no pool is made. The topic is the demo's (or a test's) `MemoryTopic`: it provides
-`end_offsets` itself, and the rebuilds replay it (`memory_rebuilds`).
+One override set per container of `entrypoints.container.Container` (`use_memory_backend`
+applies them); no Kafka client and no pool is made. The topic is the demo's (or a test's)
+`MemoryTopic`: it provides `end_offsets` itself, and the rebuilds replay it (`memory_rebuilds`).
 """
 
 from __future__ import annotations
@@ -21,26 +21,35 @@ from adapters.memory.stand_ins import (
 )
 from adapters.memory.views import MemoryViewStore
 from application.consuming import RebuildAwareStatus
-from application.ports import EndOffsets
+from application.ports import ConsumerStates, EndOffsets, ViewStore
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
 
 
-class MemoryBackend(containers.DeclarativeContainer):
+class MemoryInfrastructure(containers.DeclarativeContainer):
+    end_offsets: providers.Dependency[EndOffsets] = providers.Dependency()  # the demo's topic
+
+
+class MemoryWriteSide(containers.DeclarativeContainer):
     view_store = providers.Singleton(MemoryViewStore)
-    api_store = view_store  # one store: reads see the writes
-    order_reader = view_store
     dead_letters = providers.Singleton(MemoryDeadLetters)
     metrics = providers.Singleton(MemoryMetrics)
     # REBUILDING while a rebuild holds the live worker (it goes through `live_gate`).
     consumer_status = providers.Singleton(RebuildAwareStatus)
     consumer_states = providers.Singleton(MemoryConsumerStates)
-    api_consumer_states = consumer_states
-    end_offsets: providers.Dependency[EndOffsets] = providers.Dependency()  # the demo's topic
     guard_topic: providers.Object[None] = providers.Object(
         None
     )  # a MemoryTopic has no retention to guard
+
+
+class MemoryReadSide(containers.DeclarativeContainer):
+    api_store: providers.Dependency[ViewStore] = providers.Dependency()  # the write side's
+    order_reader = api_store  # one store: reads see the writes
+
+
+class MemoryOps(containers.DeclarativeContainer):
+    api_consumer_states: providers.Dependency[ConsumerStates] = providers.Dependency()
     readiness_probes = providers.List()  # nothing outside the process to be ready
 
 
@@ -48,18 +57,29 @@ def memory_rebuilds(container: Container) -> containers.DynamicContainer:
     """The rebuild ports in memory, over the container's in-memory views and topic: one
     rebuild log for the API and the worker, shadow views beside the live store, and the
     whole replay in this process (there is no database for a child process to share)."""
-    c, rebuilds = container, containers.DynamicContainer()
+    config, rebuilds = container.config, containers.DynamicContainer()
     rebuilds.rebuild_log = providers.Singleton(MemoryRebuildLog)
     rebuilds.api_rebuild_log = rebuilds.rebuild_log
     rebuilds.shadow_store = providers.Singleton(MemoryViewStore)
     rebuilds.shadow_views = providers.Singleton(
         MemoryShadowViews,
-        c.view_store,
+        container.write_side.view_store,
         rebuilds.shadow_store,
         rebuilds.rebuild_log,
-        c.config.consumer_group,
-        c.config.topic,
+        config.consumer_group,
+        config.topic,
     )
-    rebuilds.open_topic_replay = providers.Singleton(open_memory_replay, c.end_offsets)
+    rebuilds.open_topic_replay = providers.Singleton(
+        open_memory_replay, container.infrastructure.end_offsets
+    )
     rebuilds.bulk_replay = providers.Object(None)
     return rebuilds
+
+
+def use_memory_backend(container: Container) -> None:
+    container.infrastructure.override(MemoryInfrastructure())
+    write_side = container.write_side
+    write_side.override(MemoryWriteSide())
+    container.read_side.override(MemoryReadSide(api_store=write_side.view_store))
+    container.ops.override(MemoryOps(api_consumer_states=write_side.consumer_states))
+    container.rebuilds.override(memory_rebuilds(container))

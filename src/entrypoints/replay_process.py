@@ -6,8 +6,8 @@ a child process (lower scheduling priority: `nice`) it takes what CPU is left; t
 keeps the rest of the rebuild (catch-up, pause, swap), which replays little.
 
 The child builds its own container (entrypoints.container) from the same settings and uses
-the same providers as the in-process replay: the shadow tables' projection and the topic
-replay.
+the same providers as the in-process replay (entrypoints.wiring.rebuilds): the shadow tables'
+projection and the topic replay.
 """
 
 from __future__ import annotations
@@ -100,24 +100,23 @@ async def _replay(
     from entrypoints.container import Container
     from entrypoints.logging import configure_logging
     from entrypoints.settings import Settings
+    from entrypoints.wiring.lifetimes import WorkerResource, holding
 
     values = Settings(**settings)  # the parent's, development secrets included
     configure_logging(values.log_format, values.log_level)
     container = Container()
     container.config.from_dict(values.as_dict())
-    pool = container.postgres_pool()
-    await pool.open(wait=True)
-    try:
+    async with holding(container, WorkerResource):  # the worker's pool: the shadow tables'
+        await container.infrastructure.postgres_pool().wait()
         run = RebuildRun(
             Rebuild(rebuild_id="-", mode=RebuildMode.BLUE_GREEN, requested_at=datetime.now(UTC))
         )
-        async with container.open_topic_replay()() as topic:
-            replayer = Replayer(topic, container.shadow_projection(), run, lanes)
+        rebuilds = container.rebuilds
+        async with rebuilds.open_topic_replay()() as topic:
+            replayer = Replayer(topic, rebuilds.shadow_projection(), run, lanes)
             replaying = asyncio.create_task(replayer.between(start, until))
             while not replaying.done():
                 sending.send(("progress", run.events_replayed))
                 await asyncio.wait({replaying}, timeout=PROGRESS_SECONDS)
             replaying.result()
         sending.send(("done", run.events_replayed))
-    finally:
-        await pool.close()

@@ -45,6 +45,7 @@ SHUTDOWN_GRACE_SECONDS = 30.0
 RESTART_FIRST_DELAY_SECONDS = 1.0
 RESTART_MAX_DELAY_SECONDS = 60.0
 REPORT_STATE_SECONDS = 5.0
+POOL_WAIT_SECONDS = 30.0
 
 
 async def run_restarting(
@@ -130,11 +131,11 @@ class Worker:
         self._is_outage = guards.outage_or_denial(is_outage)
 
     async def run(self, stopping: asyncio.Event) -> int:
-        """Consume until `stopping` is set; the caller closes the pool."""
+        """Consume until `stopping` is set. The pool is the process's: opened (without
+        waiting) and closed by its resources (entrypoints.wiring.lifetimes)."""
         try:
             await self._check_schema(stopping)
-            # Opening twice is harmless: under `streamview run` the API may have opened it.
-            await self._pool.open(wait=True)
+            await self._pool_answering()
             refusal = await self._guards.start_refusal()
             if refusal is not None:
                 return await self._refuse(refusal)
@@ -203,6 +204,15 @@ class Worker:
                 return
             except psycopg.OperationalError as error:
                 logger.warning("database unreachable (attempt {}): {}", attempt, error)
+
+    async def _pool_answering(self) -> None:
+        """Wait (up to POOL_WAIT_SECONDS) for a connection of the pool. Not `pool.wait()`: on
+        a timeout it closes the pool for good (no restart could use it again), and after a
+        long outage the pool has stopped connecting by itself, while asking it for a
+        connection makes it connect again. A PoolTimeout fails this start; `streamview run`
+        starts again after its backoff."""
+        async with self._pool.connection(timeout=POOL_WAIT_SECONDS):
+            pass
 
     async def _started_source(self, stopping: asyncio.Event) -> KafkaRecordSource | None:
         async for attempt in _attempts(stopping):

@@ -45,7 +45,7 @@ class ListingSuite:
     @pytest.fixture
     async def listed(self, container: Any) -> AsyncIterator[tuple[httpx.AsyncClient, list[Row]]]:
         rows, records = dataset()
-        await container.project_batch()(records)
+        await container.write_side.project_batch()(records)
         async with client_without_lifespan(create_app_from_container(container)) as client:
             yield client, rows
 

@@ -109,7 +109,7 @@ async def api(database_url: str) -> AsyncIterator[tuple[Any, Any]]:
     await migrate_database(database_url)
     async with opened_container(database_url) as container:
         project = ProjectBatch(
-            container.view_store(), MemoryDeadLetters(), MemoryMetrics(),
+            container.write_side.view_store(), MemoryDeadLetters(), MemoryMetrics(),
             OtelSpans(TracerProvider()), "api",
         )  # fmt: skip
         async with client_without_lifespan(create_app_from_container(container)) as client:

@@ -21,6 +21,7 @@ from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+from entrypoints.wiring.lifetimes import holding
 from tests.contracts.http_listing import ListingSuite, client_without_lifespan
 from tests.integration.postgres_support import migrate_database
 
@@ -50,13 +51,9 @@ async def opened_container(database_url: str) -> AsyncIterator[Container]:
         db_pool_max=4,
     )  # fmt: skip
     container = build_container(settings)
-    await container.postgres_pool().open(wait=True)  # the worker's: the tests project with it
-    await container.api_pool().open(wait=True)  # the API's
-    try:
+    # Both pools: the API's, and the worker's, which the tests project with.
+    async with holding(container):
         yield container
-    finally:
-        await container.api_pool().close()
-        await container.postgres_pool().close()
 
 
 class TestListingOnPostgres(ListingSuite):
@@ -153,9 +150,9 @@ async def test_a_page_at_cursor_depth_10000_reads_no_more_than_page_1(hundred_th
         client_without_lifespan(create_app_from_container(container)) as client,
         await psycopg.AsyncConnection.connect(hundred_thousand_orders, autocommit=True) as conn,
     ):
-        reader = RecordingReader(container.view_store())
-        container.order_reader.override(providers.Object(reader))
-        codec = container.cursor_codec()
+        reader = RecordingReader(container.write_side.view_store())
+        container.read_side.order_reader.override(providers.Object(reader))
+        codec = container.read_side.cursor_codec()
         for text in SORTS:
             sort = parse_sort(text)
             first = await client.get("/orders", params={"sort": text, "pageSize": SIZE})

@@ -13,6 +13,7 @@ from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+from entrypoints.wiring.lifetimes import holding
 from tests.contracts.http_listing import client_without_lifespan
 from tests.integration.postgres_support import migrate_database
 from tests.support.events import order_log
@@ -28,14 +29,9 @@ async def container(database_url: str) -> AsyncIterator[Container]:
         db_pool_max=2, api_statement_timeout_ms=TIMEOUT_MS,
     )  # fmt: skip
     container = build_container(settings)
-    await container.postgres_pool().open(wait=True)
-    await container.api_pool().open(wait=True)
-    try:
-        await container.project_batch()(order_log("ord-1"))
+    async with holding(container):
+        await container.write_side.project_batch()(order_log("ord-1"))
         yield container
-    finally:
-        await container.api_pool().close()
-        await container.postgres_pool().close()
 
 
 async def test_only_the_api_pool_carries_the_statement_timeout(container: Container) -> None:
@@ -44,8 +40,8 @@ async def test_only_the_api_pool_carries_the_statement_timeout(container: Contai
             row = await (await conn.execute("SHOW statement_timeout")).fetchone()
             return str(row[0])
 
-    assert await setting(container.api_pool()) == f"{TIMEOUT_MS}ms"
-    assert await setting(container.postgres_pool()) == "0"
+    assert await setting(container.infrastructure.api_pool()) == f"{TIMEOUT_MS}ms"
+    assert await setting(container.infrastructure.postgres_pool()) == "0"
 
 
 async def test_a_read_past_the_statement_timeout_is_503_with_retry_after(
@@ -68,6 +64,6 @@ async def test_a_read_past_the_statement_timeout_is_503_with_retry_after(
 
 
 async def test_a_slow_statement_is_cancelled_by_the_server(container: Container) -> None:
-    async with container.api_pool().connection() as conn:
+    async with container.infrastructure.api_pool().connection() as conn:
         with pytest.raises(psycopg.errors.QueryCanceled):
             await conn.execute("SELECT pg_sleep(5)")

@@ -160,7 +160,7 @@ async def running(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 
     @contextlib.asynccontextmanager
     async def worker_running(_: Any) -> AsyncIterator[None]:
-        worker = asyncio.create_task(container.worker().run(stopping))
+        worker = asyncio.create_task(container.ingestion.worker().run(stopping))
         try:
             yield
         finally:
@@ -183,11 +183,11 @@ async def test_operators_see_exact_counts_spans_and_log_lines(
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     # As if OTEL_TRACES_EXPORTER were set: the container then gives OtelSpans to the worker
     # and Litestar's OpenTelemetry plugin to the API.
-    container.tracer_provider.override(provider)
+    container.infrastructure.tracer_provider.override(provider)
     traceparent, producer_trace = producer_traceparent(provider)
     records, expected = scenario(traceparent)
     config = container.config
-    report_lag = container.report_lag()
+    report_lag = container.ops.report_lag()
 
     async with running(container) as client:
 

@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
+from entrypoints.wiring.lifetimes import WorkerResource, holding
 from tests.contracts.http_orders_data import dataset
 from tests.integration.postgres_support import migrate_database
 from tests.support.processes import serving
@@ -35,11 +36,8 @@ async def _orders_in(database_url: str) -> None:
     await migrate_database(database_url)
     settings = Settings.from_env({}, backend="postgres", database_url=database_url)
     container = build_container(settings)  # no API here: the worker's pool writes the views
-    await container.postgres_pool().open(wait=True)
-    try:
-        await container.project_batch()(dataset()[1])
-    finally:
-        await container.postgres_pool().close()
+    async with holding(container, WorkerResource):
+        await container.write_side.project_batch()(dataset()[1])
 
 
 @pytest.fixture

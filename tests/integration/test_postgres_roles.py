@@ -13,6 +13,7 @@ from application.ports import ListQuery, OrderFilters, Sort, SortField
 from devtools.generator import GeneratorOptions, generate
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
+from entrypoints.wiring.lifetimes import holding
 from tests.integration.worker_support import (
     caught_up,
     migrated,
@@ -53,19 +54,12 @@ async def test_each_role_does_its_part_with_the_documented_grants(
             db_pool_min=1,
         )
     )
-    pools = [api.api_pool(), api.postgres_pool()]  # reads go through the API's own pool
-    for pool in pools:
-        await pool.open(wait=True)
-    try:
-        order = await api.get_order()("ord-0000001")
-        page = await api.order_reader().list_orders(
+    async with holding(api):  # reads go through the API's own pool
+        order = await api.read_side.get_order()("ord-0000001")
+        page = await api.read_side.order_reader().list_orders(
             ListQuery(OrderFilters(), Sort(SortField.ORDER_ID, descending=False), limit=10)
         )
-        lag = await api.group_report_lag()()
-    finally:
-        for pool in pools:
-            await pool.close()
-        await api.end_offsets().close()
+        lag = await api.ops.group_report_lag()()
 
     assert order is not None
     assert len(page) == 5

@@ -23,6 +23,7 @@ from devtools.localstack.certificates import generate as generate_pki
 from devtools.localstack.certificates import issue, make_ca
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.wiring.lifetimes import holding
 from entrypoints.worker import EXIT_FAILED
 from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, streamview_run
 from tests.integration.secure_support import SecureStack
@@ -131,8 +132,8 @@ async def test_a_missing_acl_is_named_and_waited_for(
             container = worker.container
 
             async def failed_naming_the_acl() -> bool:
-                problems = container.topic_problems().current()
-                return container.consumer_status().state == ConsumerState.FAILED and any(
+                problems = container.write_side.topic_problems().current()
+                return container.write_side.consumer_status().state == ConsumerState.FAILED and any(
                     named in p.message for p in problems
                 )
 
@@ -144,7 +145,7 @@ async def test_a_missing_acl_is_named_and_waited_for(
             await eventually(
                 lambda: _is_running(container), "RUNNING once the ACL is granted", seconds=60
             )
-            report = await container.report_lag()()
+            report = await container.ops.report_lag()()
         kafka_admin.delete_acls(secure_stack.kafka_bootstrap, [acl], admin)
     finally:
         logger.remove(logged.sink_id)
@@ -153,7 +154,7 @@ async def test_a_missing_acl_is_named_and_waited_for(
 
 
 async def _is_running(container: Any) -> bool:
-    return bool(container.consumer_status().state == ConsumerState.RUNNING)
+    return bool(container.write_side.consumer_status().state == ConsumerState.RUNNING)
 
 
 def _all_acls(topic: str, group: str) -> list[Any]:
@@ -217,16 +218,14 @@ async def test_bad_credentials_stop_the_worker_at_start_with_a_clear_message(
     container = build_container(settings)
     logged = _capture_errors()
     try:
-        async with asyncio.timeout(60):
-            code = await container.worker().run(asyncio.Event())
-            readiness = await container.kafka_probe().problem()  # what /health/ready says
+        async with holding(container), asyncio.timeout(60):  # both, as `streamview run`
+            code = await container.ingestion.worker().run(asyncio.Event())
+            readiness = await container.ops.kafka_probe().problem()  # what /health/ready says
     finally:
         logger.remove(logged.sink_id)
-        await container.end_offsets().close()
-        await container.postgres_pool().close()
 
     assert code == EXIT_FAILED
-    assert container.consumer_status().state == ConsumerState.FAILED
+    assert container.write_side.consumer_status().state == ConsumerState.FAILED
     assert any(message in line for line in logged.lines), logged.lines
     assert readiness is not None and message in readiness
     assert "not-the-password" not in readiness + "".join(logged.lines)

@@ -19,6 +19,7 @@ from application.topic_guard import ProblemCode, Severity
 from devtools.generator import GeneratorOptions, generate
 from devtools.localstack import kafka_admin
 from entrypoints.bootstrap import build_container
+from entrypoints.wiring.lifetimes import WorkerResource, holding
 from entrypoints.worker import EXIT_FAILED
 from tests.integration.worker_support import (
     caught_up,
@@ -71,7 +72,7 @@ async def test_records_deleted_before_they_were_consumed_are_counted_and_reporte
 
     async with running_worker(settings) as worker:
         await caught_up(database_url, group_id, topic, {0: first + second})
-        report = await worker.container.report_lag()()
+        report = await worker.container.ops.report_lag()()
         lost_metric = worker.metric("streamview_records_lost_total", partition="0")
 
     lost = [p for p in report.problems if p.code == ProblemCode.RECORDS_LOST]
@@ -92,12 +93,9 @@ async def test_a_compacted_topic_is_refused_at_start_unless_allowed(
         await migrated(database_url)
         sent = await produce(bootstrap, topic, _orders("c", 2))
         refused = build_container(worker_settings(bootstrap, database_url, topic, group_id))
-        try:
-            async with asyncio.timeout(60):
-                code = await refused.worker().run(asyncio.Event())
-            state = refused.consumer_status().state
-        finally:
-            await refused.postgres_pool().close()
+        async with holding(refused, WorkerResource), asyncio.timeout(60):
+            code = await refused.ingestion.worker().run(asyncio.Event())
+        state = refused.write_side.consumer_status().state
 
         allowed = worker_settings(
             bootstrap, database_url, topic, group_id, topic_allow_compacted=True
@@ -124,17 +122,17 @@ async def test_a_short_retention_and_a_new_partition_are_reported(
         settings = worker_settings(bootstrap, database_url, topic, group_id)
         async with running_worker(settings) as worker:
             await caught_up(database_url, group_id, topic, {0: sent})
-            before = await worker.container.report_lag()()
+            before = await worker.container.ops.report_lag()()
             await with_admin(
                 bootstrap, lambda admin: admin.create_partitions({topic: NewPartitions(2)})
             )
 
             async def partition_change_reported() -> bool:
-                report = await worker.container.report_lag()()
+                report = await worker.container.ops.report_lag()()
                 return any(p.code == ProblemCode.PARTITION_COUNT_CHANGED for p in report.problems)
 
             await eventually(partition_change_reported, "the new partition reported", 60)
-            state = worker.container.consumer_status().state
+            state = worker.container.write_side.consumer_status().state
     finally:
         kafka_admin.delete_topics(bootstrap, [topic, f"{topic}.dlq"])
 

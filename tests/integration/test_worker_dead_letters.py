@@ -49,7 +49,7 @@ async def test_every_reason_is_dead_lettered_with_the_original_record(
 
     async with running_worker(settings) as worker:
         await caught_up(database_url, group_id, topic, ends_of(log))
-        state = worker.container.consumer_status().state
+        state = worker.container.write_side.consumer_status().state
         counted = {r: worker.metric("streamview_dlq_total", reason=r.value) for r in DlqReason}
 
     assert state is ConsumerState.RUNNING

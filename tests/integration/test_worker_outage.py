@@ -28,7 +28,7 @@ from tests.integration.worker_support import (
 def fail_fast(container: Container) -> None:
     # The store retries a few times before giving up; a short pool timeout keeps the outage
     # needed to exhaust those retries (and reach the worker's own backoff) short.
-    container.postgres_pool().timeout = 1.0
+    container.infrastructure.postgres_pool().timeout = 1.0
 
 
 async def test_a_database_outage_pauses_the_worker_until_it_is_back(
@@ -42,7 +42,7 @@ async def test_a_database_outage_pauses_the_worker_until_it_is_back(
     database = database_url.rsplit("/", 1)[1]
 
     async with running_worker(settings, fail_fast) as worker:
-        status = worker.container.consumer_status()
+        status = worker.container.write_side.consumer_status()
         await stored_at_least(database_url, group_id, topic, len(log) / 5)
         async with _database_down(stack_endpoints.admin_database_url, database):
             async with asyncio.timeout(120):

@@ -136,12 +136,12 @@ async def test_poison_on_every_partition_is_dead_lettered_and_the_rest_applied(
     provider.add_span_processor(SimpleSpanProcessor(exporter))
 
     def traced(container: Container) -> None:
-        container.tracer_provider.override(providers.Object(provider))
+        container.infrastructure.tracer_provider.override(providers.Object(provider))
 
     settings = worker_settings(bootstrap, database_url, topic, group_id, batch_max_records=25)
     states: set[ConsumerState] = set()
     async with running_worker(settings, traced) as worker:
-        status = worker.container.consumer_status()
+        status = worker.container.write_side.consumer_status()
 
         async def watch() -> None:
             while True:

@@ -119,7 +119,7 @@ async def test_the_registry_going_away_pauses_the_worker_and_nothing_is_lost(
     )
 
     async with running_worker(settings) as worker:
-        status = worker.container.consumer_status()
+        status = worker.container.write_side.consumer_status()
         async with asyncio.timeout(120):
             while not await stored_positions(database_url, group_id, topic):
                 await asyncio.sleep(0.02)

@@ -35,6 +35,7 @@ from entrypoints.api_secrets import with_dev_secrets
 from entrypoints.bootstrap import build_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+from entrypoints.wiring.lifetimes import WorkerResource, holding
 
 
 def worker_settings(
@@ -79,7 +80,7 @@ class RunningWorker:
         return await self.task
 
     def metric(self, name: str, **labels: str) -> float:
-        registry = self.container.prometheus_metrics().registry
+        registry = self.container.infrastructure.prometheus_metrics().registry
         return registry.get_sample_value(name, labels) or 0.0
 
 
@@ -93,14 +94,14 @@ async def running_worker(
     if prepare is not None:
         prepare(container)
     stopping = asyncio.Event()
-    worker = RunningWorker(
-        container, stopping, asyncio.create_task(container.worker().run(stopping))
-    )
-    try:
-        yield worker
-    finally:
-        await worker.stop()
-        await container.postgres_pool().close()
+    async with holding(container, WorkerResource):
+        worker = RunningWorker(
+            container, stopping, asyncio.create_task(container.ingestion.worker().run(stopping))
+        )
+        try:
+            yield worker
+        finally:
+            await worker.stop()
 
 
 async def produce(

@@ -159,7 +159,7 @@ def test_an_ec_public_key_verifies_es256_tokens(tmp_path: Path) -> None:
     settings = Settings.from_env(
         {}, cursor_secret=GOOD, backend="memory", ops_jwt_public_key_file=str(key_file)
     )
-    policy = build_container(settings).ops_policy()
+    policy = build_container(settings).ops.ops_policy()
     now = int(time.time())
     token = jwt.encode({"roles": ["ops"], "iat": now, "exp": now + 60}, private, "ES256")
 

@@ -95,7 +95,7 @@ def adapter_packages() -> list[str]:
 @pytest.mark.parametrize("adapter", adapter_packages())
 def test_an_adapter_imports_no_other_adapter_and_no_entrypoint(adapter: str) -> None:
     """Adapters meet only in the composition root: one that needs another's work gets it
-    through a port (or a plain callable) wired in entrypoints.container."""
+    through a port (or a plain callable) wired in entrypoints.wiring."""
     found = {}
     for path in sorted((SRC / "adapters" / adapter).rglob("*.py")):
         outward = {

@@ -42,7 +42,7 @@ def ops_container(**settings: object) -> Container:
     container = build_container(
         Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET, **settings)
     )
-    container.end_offsets.override(MemoryTopic("orders.events", partitions=2))
+    container.infrastructure.end_offsets.override(MemoryTopic("orders.events", partitions=2))
     return container
 
 
@@ -167,7 +167,7 @@ class BrokerDown:
 async def test_lag_during_a_broker_outage_is_a_503_problem(monkeypatch, hang):
     monkeypatch.setattr(ops, "LAG_TIMEOUT_SECONDS", 0.05)
     container = ops_container()
-    container.end_offsets.override(providers.Object(BrokerDown(hang)))
+    container.infrastructure.end_offsets.override(providers.Object(BrokerDown(hang)))
     async with AsyncTestClient(create_app_from_container(container)) as client:
         response = await client.get("/lags", headers=bearer(hs256(claims())))
     assert response.status_code == 503

@@ -39,7 +39,7 @@ class Probe:
 
 def container_with(*probes: Probe) -> Container:
     container = build_container(Settings.from_env({}, dev_mode=True, backend="memory"))
-    container.readiness_probes.override(providers.Object(list(probes)))
+    container.ops.readiness_probes.override(providers.Object(list(probes)))
     return container
 
 
@@ -106,7 +106,7 @@ async def test_a_redacted_probe_names_the_dependency_and_keeps_its_error_for_the
 
 async def test_metrics_record_requests_by_route_template():
     container = container_with()
-    await container.project_batch()(order_log("ord-1"))
+    await container.write_side.project_batch()(order_log("ord-1"))
     async with AsyncTestClient(create_app_from_container(container)) as client:
         for path in ("/orders/ord-1", "/orders/ord-1", "/orders/missing", "/orders?page=0"):
             await client.get(path)

@@ -37,7 +37,7 @@ async def listed_elsewhere() -> AsyncIterator[tuple[AsyncTestClient, AsyncTestCl
         container = build_container(
             Settings.from_env({}, dev_mode=True, backend="memory", cursor_secret=secret)
         )
-        await container.project_batch()(dataset()[1])
+        await container.write_side.project_batch()(dataset()[1])
         clients.append(AsyncTestClient(create_app_from_container(container)))
     async with clients[0] as first, clients[1] as second:
         yield first, second
@@ -50,7 +50,7 @@ async def test_the_longest_cursor_the_server_issues_is_one_it_accepts():
     container = build_container(Settings.from_env({}, dev_mode=True, backend="memory"))
     for order_id in orders:
         created = order_created(order_id, customer_id=customer, occurred_at=at(1))
-        await container.project_batch()(order_log(order_id, created=created))
+        await container.write_side.project_batch()(order_log(order_id, created=created))
     listing = [("status", s) for s in ("CREATED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED")]
     listing += [("customerId", customer), ("from", "2000-01-01T00:00:00.123456+02:00")]
     listing += [("to", "2999-01-01T00:00:00.123456+02:00"), ("sort", "-orderId")]

@@ -65,7 +65,7 @@ def history() -> list[RawRecord]:
 @pytest.fixture
 async def container() -> Container:
     container = memory_container()
-    await container.project_batch()(history())
+    await container.write_side.project_batch()(history())
     return container
 
 
@@ -165,7 +165,9 @@ async def test_if_none_match_on_another_tag_is_200(client, if_none_match):
 
 async def test_etag_changes_when_an_event_changes_the_view(client, container):
     before = await etag_of(client)
-    await container.project_batch()([record(status_changed(ORDER, "SHIPPED"), 4, offset=3)])
+    await container.write_side.project_batch()(
+        [record(status_changed(ORDER, "SHIPPED"), 4, offset=3)]
+    )
     response = await client.get(f"/orders/{ORDER}", headers={"If-None-Match": before})
     assert response.status_code == 200
     assert response.json()["status"] == "SHIPPED"
@@ -174,11 +176,11 @@ async def test_etag_changes_when_an_event_changes_the_view(client, container):
 
 async def test_etag_survives_duplicates_and_a_rebuild_that_reproduces_the_view(client, container):
     before = await etag_of(client)
-    await container.project_batch()(history())  # redelivered: every event is a duplicate
+    await container.write_side.project_batch()(history())  # redelivered: every event is a duplicate
     assert await etag_of(client) == before
 
     rebuilt = memory_container()
-    await rebuilt.project_batch()(history())
+    await rebuilt.write_side.project_batch()(history())
     async with AsyncTestClient(create_app_from_container(rebuilt)) as other:
         assert await etag_of(other) == before
 
@@ -227,7 +229,7 @@ class FailingReader:
 
 async def test_unexpected_errors_are_500_problems_without_internals(container):
     reader = FailingReader(RuntimeError("connection to 10.0.0.7 refused; password=hunter2"))
-    container.order_reader.override(providers.Object(reader))
+    container.read_side.order_reader.override(providers.Object(reader))
     async with AsyncTestClient(create_app_from_container(container)) as client:
         body = assert_problem(await client.get(f"/orders/{ORDER}"), 500, "Internal Server Error")
     assert body["detail"] == "an unexpected error occurred; it has been logged"
@@ -237,7 +239,7 @@ async def test_unexpected_errors_are_500_problems_without_internals(container):
 @pytest.mark.parametrize("path", [f"/orders/{ORDER}", "/orders?status=PAID"])
 async def test_a_database_that_does_not_answer_is_a_503_with_retry_after(container, path):
     reader = FailingReader(Unavailable("the database did not answer: PoolTimeout"))
-    container.order_reader.override(providers.Object(reader))
+    container.read_side.order_reader.override(providers.Object(reader))
     async with AsyncTestClient(create_app_from_container(container)) as client:
         response = await client.get(path)
         body = assert_problem(response, 503, "Service Unavailable")

@@ -30,8 +30,8 @@ def _app():  # type: ignore[no-untyped-def]
     container = build_container(
         Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET)
     )
-    container.end_offsets.override(MemoryTopic("orders.events", partitions=3))
-    asyncio.run(container.project_batch()(dataset()[1]))
+    container.infrastructure.end_offsets.override(MemoryTopic("orders.events", partitions=3))
+    asyncio.run(container.write_side.project_batch()(dataset()[1]))
     return create_app_from_container(container)
 
 

@@ -187,11 +187,11 @@ async def test_metrics_count_each_decision_and_follow_the_stash() -> None:
 async def test_the_memory_container_projects_into_the_store_it_reads_from() -> None:
     container = build_container(Settings.from_env({}, backend="memory", default_tax_rate="0.5"))
 
-    await container.project_batch()(order_log("order-1"))
+    await container.write_side.project_batch()(order_log("order-1"))
 
-    detail = await container.get_order()("order-1")
+    detail = await container.read_side.get_order()("order-1")
     assert detail.lines[0].gross_line_total == Decimal("15.00")
-    metrics = container.metrics()
+    metrics = container.write_side.metrics()
     assert isinstance(metrics, MemoryMetrics)
     assert metrics.events == {"OrderCreated": 1}
 

@@ -37,7 +37,7 @@ def app(log: MemoryRebuildLog, allowed: bool = True):  # type: ignore[no-untyped
     container = build_container(
         Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET)
     )
-    container.end_offsets.override(MemoryTopic("orders.events"))
+    container.infrastructure.end_offsets.override(MemoryTopic("orders.events"))
     ids = iter(f"rebuild-{n}" for n in range(1, 100))
     controller = rebuild_controller(
         lambda: StartRebuild(log, allowed, new_id=lambda: next(ids)),
@@ -45,10 +45,10 @@ def app(log: MemoryRebuildLog, allowed: bool = True):  # type: ignore[no-untyped
         lambda: CancelRebuild(log),
     )
     use_cases = UseCases(
-        get_order=container.get_order,
-        list_orders=container.list_orders,
-        report_lag=container.report_lag,
-        readiness_probes=container.readiness_probes,
+        get_order=container.read_side.get_order,
+        list_orders=container.read_side.list_orders,
+        report_lag=container.ops.report_lag,
+        readiness_probes=container.ops.readiness_probes,
     )
     return create_app(
         use_cases, ops_policy=OpsPolicy.shared_secret(SECRET), ops_controllers=[controller]

@@ -58,12 +58,15 @@ class Demo:
 
     @property
     def topic(self) -> MemoryTopic:
-        topic = self.container.end_offsets()  # the pipeline's topic
+        topic = self.container.infrastructure.end_offsets()  # the pipeline's topic
         assert isinstance(topic, MemoryTopic)
         return topic
 
     async def caught_up(self) -> None:
-        store, group = self.container.view_store(), self.container.config.consumer_group()
+        store, group = (
+            self.container.write_side.view_store(),
+            self.container.config.consumer_group(),
+        )
         async with asyncio.timeout(BACKSTOP_SECONDS):
             while True:
                 ends = await self.topic.end_offsets(self.topic.name)
@@ -89,7 +92,7 @@ async def plant_a_ghost(demo: Demo) -> None:
         await tx.save(BatchWrite("someone-else", result, ()))
         return result
 
-    await demo.container.view_store().in_transaction(work)
+    await demo.container.write_side.view_store().in_transaction(work)
 
 
 async def rebuilt(client: AsyncTestClient[Litestar], mode: str) -> dict[str, Any]:
@@ -109,7 +112,7 @@ async def test_a_rebuild_through_the_api_reproduces_the_views_of_the_topic(
     demo: tuple[Demo, AsyncTestClient[Litestar]], mode: str
 ) -> None:
     demo_, client = demo
-    store = demo_.container.view_store()
+    store = demo_.container.write_side.view_store()
     expected, _ = await reference(demo_.topic)
     assert await dump(store) == await dump(expected)
     await plant_a_ghost(demo_)

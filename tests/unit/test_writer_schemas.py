@@ -240,7 +240,7 @@ def test_the_container_wires_a_cached_registry_source_only_when_configured() -> 
 
     def source(**values: Any) -> object:
         settings = with_dev_secrets(Settings(dev_mode=True, backend="memory", **values))
-        return build_container(settings).schema_source()
+        return build_container(settings).write_side.schema_source()
 
     assert source() is None
     assert isinstance(

@@ -36,18 +36,18 @@ def command() -> None:
 async def _consume(container: Container) -> int:
     """`streamview consume`: the worker alone, its metrics on a port of their own."""
     from adapters.metrics.server import metrics_served
-    from entrypoints.worker import on_stop_signal
+    from entrypoints.wiring.lifetimes import WorkerResource, holding
+    from entrypoints.worker import Worker, on_stop_signal
 
     stopping = asyncio.Event()
     on_stop_signal(stopping.set)
     config = container.config
-    metrics = container.prometheus_metrics()
-    try:
+    metrics = container.infrastructure.prometheus_metrics()
+    worker: Worker = container.ingestion.worker()
+    async with holding(container, WorkerResource):  # the worker's pool, which it waits for
         with metrics_served(metrics.registry, config.http_host(), config.metrics_port()) as port:
             logger.info("metrics at http://{}:{}/metrics", config.http_host(), port)
-            return await container.worker().run(stopping)
-    finally:
-        await container.postgres_pool().close()
+            return await worker.run(stopping)
 
 
 def worker_settings(**overrides: Any) -> Settings:

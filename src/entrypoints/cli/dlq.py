@@ -25,6 +25,7 @@ def _run(work: Callable[[Container], Awaitable[T]], database: bool = False) -> T
     from application.errors import ApplicationError
     from entrypoints.bootstrap import build_container
     from entrypoints.settings import Settings
+    from entrypoints.wiring.lifetimes import ApiResource, holding
 
     try:
         container = build_container(Settings.from_env())
@@ -32,14 +33,11 @@ def _run(work: Callable[[Container], Awaitable[T]], database: bool = False) -> T
         raise click.ClickException(str(error)) from None
 
     async def main() -> T:
-        if database:
-            await container.api_pool().open(wait=True, timeout=10)
-        try:
+        if not database:  # nothing to hold: the reader's consumers live for one call
             return await work(container)
-        finally:
-            await container.redrive_sender().close()
-            if database:
-                await container.api_pool().close()
+        async with holding(container, ApiResource):  # the API's pool, the redrive producer
+            await container.infrastructure.api_pool().wait(timeout=10)
+            return await work(container)
 
     try:
         return asyncio.run(main())
@@ -81,7 +79,7 @@ def list_letters(
             start=parse_offsets(offsets),
             limit=limit,
         )
-        page = await container.list_dead_letters()(query)
+        page = await container.ops.list_dead_letters()(query)
         return {"items": [summary(x) for x in page.letters], "next": shown_offsets(page.next)}
 
     _echo(_run(work))
@@ -96,7 +94,7 @@ def show_letter(partition: int, offset: int) -> None:
     from application.ports import LetterId
 
     async def work(container: Container) -> Any:
-        return detail_body(await container.show_dead_letter()(LetterId(partition, offset)))
+        return detail_body(await container.ops.show_dead_letter()(LetterId(partition, offset)))
 
     _echo(_run(work))
 
@@ -131,7 +129,7 @@ def redrive(
             since=parse_moment("from", since),
             until=parse_moment("to", until),
         )
-        report = await container.redrive_dead_letters()(request, who)
+        report = await container.ops.redrive_dead_letters()(request, who)
         return {
             "results": [result_body(r) for r in report.results],
             "next": shown_offsets(report.next),

@@ -61,22 +61,30 @@ def command(mode: str, follow: bool, cancel_id: str | None) -> None:
 
 
 async def _main(container: Container, mode: str, follow: bool, cancel_id: str | None) -> int:
+    from entrypoints.wiring.lifetimes import ApiResource, holding
+
+    # The API's pool: the use cases of the rebuild endpoints read through it.
+    async with holding(container, ApiResource):
+        try:
+            await container.infrastructure.api_pool().wait(timeout=10)
+        except Exception as error:
+            raise click.ClickException(f"cannot reach the database: {error}") from None
+        return await _request(container, mode, follow, cancel_id)
+
+
+async def _request(container: Container, mode: str, follow: bool, cancel_id: str | None) -> int:
     from application.errors import ApplicationError
     from application.rebuild.model import RebuildMode
     from application.rebuild.requests import RebuildRunning
 
-    pool = container.api_pool()  # the use cases of the rebuild endpoints read through it
-    try:
-        await pool.open(wait=True, timeout=10)
-    except Exception as error:
-        raise click.ClickException(f"cannot reach the database: {error}") from None
+    rebuilds = container.rebuilds
     try:
         if cancel_id:
-            cancelled = await container.cancel_rebuild()(cancel_id)
+            cancelled = await rebuilds.cancel_rebuild()(cancel_id)
             click.echo(f"rebuild {cancelled.rebuild_id}: cancel requested ({cancelled.state})")
             return 0
         try:
-            rebuild = await container.start_rebuild()(RebuildMode(mode))
+            rebuild = await rebuilds.start_rebuild()(RebuildMode(mode))
             click.echo(f"rebuild {rebuild.rebuild_id} requested ({mode})", err=True)
         except RebuildRunning as running:
             if not follow:
@@ -86,12 +94,10 @@ async def _main(container: Container, mode: str, follow: bool, cancel_id: str | 
         if not follow:
             click.echo(rebuild.rebuild_id)
             return 0
-        return await _follow(container.get_rebuild(), rebuild.rebuild_id)
+        return await _follow(rebuilds.get_rebuild(), rebuild.rebuild_id)
     except ApplicationError as error:
         click.echo(f"Error: {error}", err=True)
         return EXIT_FAILED
-    finally:
-        await pool.close()
 
 
 async def _follow(get_rebuild: GetRebuild, rebuild_id: str) -> int:

@@ -64,9 +64,11 @@ async def _serve_with_worker(
 
     @contextlib.asynccontextmanager
     async def worker_running(_: Any) -> AsyncIterator[None]:
-        # Inside the app's resources lifespan: the pool is open before and closed after.
+        # Inside the app's resources lifespan: the pools are open before and closed after.
         worker = asyncio.create_task(
-            run_restarting(container.worker, container.consumer_status(), stopping)
+            run_restarting(
+                container.ingestion.worker, container.write_side.consumer_status(), stopping
+            )
         )
         # Ends on its own only with a schema this build does not know: then so does the API.
         worker.add_done_callback(lambda _: setattr(server, "should_exit", True))
