@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 PORT_FAKES := tests/unit/test_rebuild_adapters_memory.py tests/unit/test_end_offsets_memory.py \
   tests/unit/test_dead_letters_memory.py tests/unit/test_record_source_memory.py \
   tests/unit/test_topic_guard.py tests/unit/test_dead_letter_ops.py \
+  tests/unit/test_dead_letter_ops_memory.py tests/unit/test_http_dead_letters.py \
   tests/unit/test_http_orders.py tests/unit/test_change_hub.py tests/unit/test_http_health.py \
   tests/unit/test_project_batch.py tests/unit/test_consuming.py \
   tests/unit/test_metrics_exposition.py tests/unit/test_report_lag.py \

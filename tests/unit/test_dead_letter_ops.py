@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import pytest
 
-from application.dead_letter_ops import Outcome, RedriveDeadLetters, RedriveRequest
-from application.errors import InvalidParameter
-from application.ports import (
-    DeadLetter,
-    DeadLetterReader,
-    LetterId,
-    LetterPage,
-    LetterQuery,
-    RedriveLedger,
-    RedriveSender,
+from adapters.memory.dead_letter_ops import (
+    MemoryDeadLetterReader,
+    MemoryRedriveLedger,
+    MemoryRedriveSender,
 )
+from adapters.memory.stand_ins import MemoryTopic
+from application.dead_letter_ops import Outcome, RedriveDeadLetters, RedriveRequest
+from application.errors import InvalidParameter, Unavailable
+from application.ports import DeadLetter, LetterId
 
 pytestmark = pytest.mark.unit
 TOPIC = "orders.events"
@@ -33,56 +31,52 @@ def letter(offset: int, reason: str = "unsupported_version", **changes: object) 
     return DeadLetter(**{**values, **changes})  # type: ignore[arg-type]
 
 
-class Reader:
-    def __init__(self, letters: list[DeadLetter]) -> None:
-        self.letters = {x.id: x for x in letters}
+class World(NamedTuple):
+    redrive: RedriveDeadLetters
+    topic: MemoryTopic
+    sender: MemoryRedriveSender
+    ledger: MemoryRedriveLedger
 
-    async def page(self, query: LetterQuery, max_scan: int) -> LetterPage:
-        found = [x for x in self.letters.values() if x.reason in query.reasons]
-        return LetterPage(found[: query.limit], None)
-
-    async def get(self, letter_id: LetterId) -> DeadLetter | None:
-        return self.letters.get(letter_id)
-
-
-class Ledger:
-    def __init__(self) -> None:
-        self.claimed: dict[LetterId, str] = {}
-
-    async def claim(
-        self,
-        letters: Sequence[DeadLetter],
-        requested_by: str,
-        send: Callable[[Sequence[DeadLetter]], Awaitable[None]],
-    ) -> set[LetterId]:
-        fresh = [x for x in letters if x.id not in self.claimed]
-        if fresh:
-            await send(fresh)
-        self.claimed.update({x.id: requested_by for x in fresh})
-        return {x.id for x in fresh}
+    def sent(self) -> list[tuple[tuple[str, bytes], ...]]:
+        """The headers of each record redriven to the source topic, in order."""
+        return [record.headers for record in self.topic.read(0, 0, 100)]
 
 
-class Sender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, int]] = []
-
-    async def send(self, letters: Sequence[tuple[DeadLetter, int]]) -> None:
-        self.sent += [(x.offset, count) for x, count in letters]
-
-
-def redrive(letters: list[DeadLetter], max_redrives: int = 3) -> tuple[RedriveDeadLetters, Sender]:
-    sender = Sender()
-    return RedriveDeadLetters(Reader(letters), Ledger(), sender, TOPIC, max_redrives), sender
+def redrive(letters: list[DeadLetter], max_redrives: int = 3) -> World:
+    topic = MemoryTopic(TOPIC)
+    sender, ledger = MemoryRedriveSender(topic), MemoryRedriveLedger()
+    use_case = RedriveDeadLetters(
+        MemoryDeadLetterReader(letters), ledger, sender, TOPIC, max_redrives
+    )
+    return World(use_case, topic, sender, ledger)
 
 
 async def test_a_letter_goes_back_once_with_its_count_raised() -> None:
     counted = letter(1, headers=(("x-redrive-count", b"1"),))
-    use_case, sender = redrive([letter(0), counted])
-    first = await use_case(RedriveRequest(reason="unsupported_version"), "alice")
-    again = await use_case(RedriveRequest(ids=(LetterId(0, 0), LetterId(0, 1))), "bob")
+    world = redrive([letter(0), counted])
+    first = await world.redrive(RedriveRequest(reason="unsupported_version"), "alice")
+    again = await world.redrive(RedriveRequest(ids=(LetterId(0, 0), LetterId(0, 1))), "bob")
     assert [r.outcome for r in first.results] == [Outcome.REDRIVEN, Outcome.REDRIVEN]
     assert [r.outcome for r in again.results] == [Outcome.ALREADY_REDRIVEN] * 2
-    assert sender.sent == [(0, 1), (1, 2)]
+    assert world.sent() == [
+        (("x-sequence", b"1"), ("x-redrive-count", b"1")),
+        (("x-redrive-count", b"2"),),
+    ]
+    assert world.ledger.claims == {LetterId(0, 0): ("alice", 1), LetterId(0, 1): ("alice", 2)}
+
+
+async def test_a_broker_away_redrives_nothing_and_a_later_request_does() -> None:
+    world = redrive([letter(0)])
+    world.sender.reachable = False
+    with pytest.raises(Unavailable):
+        await world.redrive(RedriveRequest(ids=(LetterId(0, 0),)), "alice")
+    assert (world.sent(), world.ledger.claims) == ([], {})
+
+    world.sender.reachable = True
+    report = await world.redrive(RedriveRequest(ids=(LetterId(0, 0),)), "alice")
+
+    assert [r.outcome for r in report.results] == [Outcome.REDRIVEN]
+    assert world.sent() == [(("x-sequence", b"1"), ("x-redrive-count", b"1"))]
 
 
 @pytest.mark.parametrize(
@@ -95,15 +89,14 @@ async def test_a_letter_goes_back_once_with_its_count_raised() -> None:
     ],
 )
 async def test_letters_that_cannot_go_back_are_refused(bad: DeadLetter, outcome: Outcome) -> None:
-    use_case, sender = redrive([bad])
-    report = await use_case(RedriveRequest(ids=(bad.id,)), "alice")
+    world = redrive([bad])
+    report = await world.redrive(RedriveRequest(ids=(bad.id,)), "alice")
     assert [r.outcome for r in report.results] == [outcome]
-    assert sender.sent == []
+    assert (world.sent(), world.ledger.claims) == ([], {})
 
 
 async def test_an_unknown_letter_is_not_found() -> None:
-    use_case, _ = redrive([])
-    report = await use_case(RedriveRequest(ids=(LetterId(3, 9),)), "alice")
+    report = await redrive([]).redrive(RedriveRequest(ids=(LetterId(3, 9),)), "alice")
     assert [(r.partition, r.offset, r.outcome) for r in report.results] == [
         (3, 9, Outcome.NOT_FOUND)
     ]
@@ -119,20 +112,10 @@ async def test_an_unknown_letter_is_not_found() -> None:
     ],
 )
 async def test_requests_that_say_nothing_clear_are_invalid(request_: RedriveRequest) -> None:
-    use_case, _ = redrive([])
     with pytest.raises(InvalidParameter):
-        await use_case(request_, "alice")
+        await redrive([]).redrive(request_, "alice")
 
 
 @pytest.mark.parametrize(("header", "count"), [(b"2", 2), (b"x", 0), (b"-1", 0), (b"9" * 20, 0)])
 def test_the_redrive_count_header_is_read_leniently(header: bytes, count: int) -> None:
     assert letter(0, headers=(("x-redrive-count", header),)).redrive_count == count
-
-
-def _stand_in_for_the_ports() -> None:
-    """Never called: mypy (make lint) checks these fakes against the Protocols they stand in
-    for, so that a port that changes breaks its fake too."""
-    reader: DeadLetterReader = Reader([])
-    ledger: RedriveLedger = Ledger()
-    sender: RedriveSender = Sender()
-    del reader, ledger, sender

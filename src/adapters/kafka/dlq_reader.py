@@ -131,23 +131,22 @@ class KafkaDeadLetterReader:
                     starts[p] = offset
             letters: list[DeadLetter] = []
             scanned = 0
-            remaining: dict[int, int] = {}
+            positions: dict[int, int] = {}
             for tp in tps:
                 start = max(firsts[tp], min(starts[tp.partition], ends[tp]))
-                if start >= ends[tp]:
+                positions[tp.partition] = start
+                if start >= ends[tp] or len(letters) >= query.limit or scanned >= max_scan:
                     continue
-                if len(letters) >= query.limit or scanned >= max_scan:
-                    remaining[tp.partition] = start
-                    continue
-                found, position, looked = await self._scan(
+                found, positions[tp.partition], looked = await self._scan(
                     consumer, tp, start, ends[tp], query, query.limit - len(letters),
                     max_scan - scanned,
                 )  # fmt: skip
                 letters += found
                 scanned += looked
-                if position < ends[tp]:
-                    remaining[tp.partition] = position
-            return LetterPage(letters, remaining or None)
+            # `next` names every partition, the ones read to their end too: continuing from
+            # it must not read those again from their start.
+            more = any(positions[tp.partition] < ends[tp] for tp in tps)
+            return LetterPage(letters, positions if more else None)
 
     async def _scan(
         self,
@@ -217,15 +216,15 @@ class KafkaRedriveSender:
         producer = await self._connected()
         acks = []
         for letter, count in letters:
+            topic = letter.source_topic or ""
             headers = [(n, v) for n, v in letter.headers if n != REDRIVE_COUNT_HEADER]
             headers.append((REDRIVE_COUNT_HEADER, str(count).encode()))
+            partition = letter.source_partition
+            if partition is not None and partition not in await producer.partitions_for(topic):
+                partition = None  # the topic has fewer partitions now: the key's one
             acks.append(
                 await producer.send(
-                    letter.source_topic or "",
-                    key=letter.key,
-                    value=letter.value,
-                    headers=headers,
-                    partition=letter.source_partition,
+                    topic, key=letter.key, value=letter.value, headers=headers, partition=partition
                 )
             )
         await asyncio.gather(*acks)

@@ -70,8 +70,8 @@ class MemoryTopic:
 
     def append(
         self,
-        key: bytes,
-        value: bytes,
+        key: bytes | None,
+        value: bytes | None,
         headers: tuple[tuple[str, bytes], ...],
         partition: int | None = None,
     ) -> RawRecord:

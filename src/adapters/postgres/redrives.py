@@ -43,7 +43,8 @@ class PostgresRedriveLedger:
         async with connection_or_unavailable(self._pool) as conn, conn.transaction():
             rows = await (await conn.execute(_CLAIM, params)).fetchall()
             claimed = {LetterId(p, o) for p, o in rows}
-            fresh = [letter for letter in letters if letter.id in claimed]
+            # A letter given twice is claimed once, and so sent once.
+            fresh = list({x.id: x for x in letters if x.id in claimed}.values())
             if fresh:
                 await send(fresh)  # an error rolls the claim back: nothing was redriven
         return claimed
