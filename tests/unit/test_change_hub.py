@@ -7,36 +7,33 @@ import asyncio
 
 import pytest
 
+from adapters.memory.change_log import MemoryChangeLog
 from application.change_hub import ChangeHub, SubscribersFull
 from application.change_stream import OpenChangeStream, ResumeGone
 from application.errors import InvalidParameter, Unavailable
-from application.ports import Change, ChangeFilter, ChangeLog, ChangePage
+from application.ports import Change, ChangeFilter, ChangePage
 from domain.events import OrderStatus
 from tests.unit.test_freshness import view
 
 pytestmark = pytest.mark.unit
 
 
-class FakeLog:
-    def __init__(self, changes: list[Change], pruned_through: int = 0) -> None:
-        self.changes = changes
-        self.pruned_through = pruned_through
+class CountingLog(MemoryChangeLog):
+    """The in-memory change log, counting the pages read from it."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.pages = 0
 
     async def page(self, after: int, until: int, filter_: ChangeFilter, limit: int) -> ChangePage:
         self.pages += 1
-        found = [
-            c for c in self.changes if after < c.change_id <= until and filter_.matches(c.view)
-        ]
-        last = max((c.change_id for c in self.changes), default=0)
-        return ChangePage(found[:limit], self.pruned_through, last)
-
-    async def prune(self, older_than_seconds: float) -> int:
-        return 0
+        return await super().page(after, until, filter_, limit)
 
 
-def changes(first: int, last: int, order: str = "o") -> list[Change]:
-    return [Change(i, view(f"{order}-{i % 3}", i)) for i in range(first, last + 1)]
+def logged(log: MemoryChangeLog, count: int, order: str = "o") -> list[Change]:
+    """`count` more changes, logged: ids go on from the log's last one."""
+    first = log.last_id + 1
+    return [log.record([view(f"{order}-{i % 3}", i)])[0] for i in range(first, first + count)]
 
 
 async def ids_of(stream: object, count: int) -> list[int]:
@@ -50,12 +47,11 @@ async def ids_of(stream: object, count: int) -> list[int]:
 
 
 async def test_a_resume_reads_the_backlog_then_the_live_changes_once() -> None:
-    history = changes(1, 10)
-    hub, log = ChangeHub(), FakeLog(history)
+    hub, log = ChangeHub(), CountingLog()
+    history = logged(log, 10)
     hub.publish(history, {})
     stream = await OpenChangeStream(hub, log, page_size=3)(ChangeFilter(), last_event_id=4)
-    more = changes(11, 13)
-    log.changes += more
+    more = logged(log, 3)
     hub.publish(more, {})
     assert await ids_of(stream, 9) == list(range(5, 14))
     assert log.pages == 2  # 5-7, 8-10 (a short page ends the backlog)
@@ -64,7 +60,7 @@ async def test_a_resume_reads_the_backlog_then_the_live_changes_once() -> None:
 async def test_filters_pick_the_changes_they_match() -> None:
     hub = ChangeHub()
     hub.publish([], {})
-    stream = await OpenChangeStream(hub, FakeLog([]))(
+    stream = await OpenChangeStream(hub, MemoryChangeLog())(
         ChangeFilter(statuses=frozenset({OrderStatus.PAID})), None
     )
     paid = Change(2, view("o-2", 2, OrderStatus.PAID))
@@ -74,7 +70,11 @@ async def test_filters_pick_the_changes_they_match() -> None:
 
 
 async def test_a_resume_past_the_retention_is_gone_and_one_ahead_is_invalid() -> None:
-    hub, log = ChangeHub(), FakeLog(changes(5, 9), pruned_through=4)
+    hub, log = ChangeHub(), MemoryChangeLog()
+    logged(log, 4)
+    log.age(3600)
+    logged(log, 5)
+    assert await log.prune(60) == 4  # 1-4 are gone, 5-9 kept
     hub.publish([], {})
     open_stream = OpenChangeStream(hub, log)
     with pytest.raises(ResumeGone, match="GET /orders"):
@@ -89,9 +89,10 @@ async def test_a_resume_past_the_retention_is_gone_and_one_ahead_is_invalid() ->
 async def test_a_slow_client_is_dropped_not_buffered() -> None:
     hub = ChangeHub(max_queued=5)
     hub.publish([], {})
-    stream = await OpenChangeStream(hub, FakeLog([]))(ChangeFilter(), None)
-    hub.publish(changes(1, 4), {})
-    hub.publish(changes(5, 8), {})  # 8 > 5: this client is too far behind
+    log = MemoryChangeLog()
+    stream = await OpenChangeStream(hub, log)(ChangeFilter(), None)
+    hub.publish(logged(log, 4), {})
+    hub.publish(logged(log, 4), {})  # 8 > 5: this client is too far behind
     assert stream.dropped and hub.subscribers == 0
     assert await ids_of(stream, 100) == []  # the stream ends; the client resumes from the log
 
@@ -99,7 +100,9 @@ async def test_a_slow_client_is_dropped_not_buffered() -> None:
 async def test_heartbeats_while_nothing_changes() -> None:
     hub = ChangeHub()
     hub.publish([], {})
-    stream = await OpenChangeStream(hub, FakeLog([]), heartbeat_seconds=0.01)(ChangeFilter(), None)
+    stream = await OpenChangeStream(hub, MemoryChangeLog(), heartbeat_seconds=0.01)(
+        ChangeFilter(), None
+    )
     beats = 0
     async for batch in stream:
         assert batch is None
@@ -113,9 +116,9 @@ async def test_heartbeats_while_nothing_changes() -> None:
 async def test_no_stream_opens_before_the_feed_has_read_where_the_log_ends() -> None:
     hub = ChangeHub()
     with pytest.raises(Unavailable):
-        await OpenChangeStream(hub, FakeLog([]))(ChangeFilter(), 5)
+        await OpenChangeStream(hub, MemoryChangeLog())(ChangeFilter(), 5)
     hub.publish([], {})
-    await OpenChangeStream(hub, FakeLog([]))(ChangeFilter(), None)
+    await OpenChangeStream(hub, MemoryChangeLog())(ChangeFilter(), None)
 
 
 async def test_subscribers_past_the_cap_are_refused() -> None:
@@ -124,10 +127,3 @@ async def test_subscribers_past_the_cap_are_refused() -> None:
     hub.subscribe(ChangeFilter())
     with pytest.raises(SubscribersFull):
         hub.subscribe(ChangeFilter())
-
-
-def _stand_in_for_the_ports() -> None:
-    """Never called: mypy (make lint) checks these fakes against the Protocols they stand in
-    for, so that a port that changes breaks its fake too."""
-    log: ChangeLog = FakeLog([])
-    del log

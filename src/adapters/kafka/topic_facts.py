@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from aiokafka.errors import TopicAuthorizationFailedError
+from aiokafka.errors import (
+    KafkaError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
 
 from adapters.kafka.offsets import KafkaEndOffsets
+from application.errors import Unavailable
 from application.ports import TopicFacts
 
 _DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000  # Kafka's own default
@@ -17,10 +22,11 @@ class KafkaTopicInspector:
         self._offsets = offsets
 
     async def facts(self, topic: str) -> TopicFacts:
+        missing = f"topic {topic!r} does not exist (or DESCRIBE on it is denied)"
         try:
             log_starts = await self._offsets.log_starts(topic)
             if not log_starts:
-                raise LookupError(f"topic {topic!r} does not exist (or DESCRIBE on it is denied)")
+                raise LookupError(missing)
             names = ("cleanup.policy", "retention.ms")
             configs = await self._offsets.topic_configs(topic, names)
         except TopicAuthorizationFailedError:
@@ -29,6 +35,10 @@ class KafkaTopicInspector:
                 "rails need: grant it to this principal (README, Production: the ACLs "
                 "StreamView needs)"
             ) from None
+        except UnknownTopicOrPartitionError:  # deleted between the two questions
+            raise LookupError(missing) from None
+        except (KafkaError, OSError, TimeoutError) as error:
+            raise Unavailable(f"the broker did not answer: {type(error).__name__}") from error
         return TopicFacts(
             cleanup_policy=configs.get("cleanup.policy") or "delete",
             retention_ms=int(configs.get("retention.ms") or _DEFAULT_RETENTION_MS),

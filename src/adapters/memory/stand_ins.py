@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from adapters.memory.outage import Switchable
-from application.ports import ConsumerState, MemberState
+from application.ports import ConsumerState, MemberState, TopicFacts
 from domain.batch import BatchResult
 from domain.records import RawRecord, Rejected
 
@@ -61,11 +61,21 @@ class NullSpans:
         yield None
 
 
-class MemoryTopic:
-    """An append-only partitioned log standing in for a Kafka topic."""
+KAFKA_DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000
 
-    def __init__(self, name: str, partitions: int = 1) -> None:
+
+class MemoryTopic(Switchable):
+    """An append-only partitioned log standing in for a Kafka topic: a "delete" topic whose
+    retention never comes (no record is ever deleted, so every log starts at 0).
+    `reachable = False` plays the broker being away for the inspector: `Unavailable`."""
+
+    service = "the in-memory broker"
+
+    def __init__(
+        self, name: str, partitions: int = 1, retention_ms: int = KAFKA_DEFAULT_RETENTION_MS
+    ) -> None:
         self.name = name
+        self.retention_ms = retention_ms
         self._logs: list[list[RawRecord]] = [[] for _ in range(partitions)]
 
     def append(
@@ -94,6 +104,13 @@ class MemoryTopic:
         if topic != self.name:
             return {}
         return {p: len(log) for p, log in enumerate(self._logs)}
+
+    async def facts(self, topic: str) -> TopicFacts:
+        """Implements TopicInspector; like the broker, knows no other topic."""
+        self._check_reachable()
+        if topic != self.name:
+            raise LookupError(f"topic {topic!r} does not exist")
+        return TopicFacts("delete", self.retention_ms, dict.fromkeys(range(len(self._logs)), 0))
 
 
 class FixedStatus:

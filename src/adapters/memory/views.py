@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from adapters.memory.change_log import MemoryChangeLog
 from adapters.memory.outage import Switchable
 from application.ports import (
     BatchWrite,
@@ -42,8 +43,9 @@ class _Tables:
 class _Transaction:
     """Reads the committed tables; writes are held until commit, so a failure leaves nothing."""
 
-    def __init__(self, tables: _Tables) -> None:
+    def __init__(self, tables: _Tables, changes: MemoryChangeLog) -> None:
         self._tables = tables
+        self._changes = changes
         self.pending: list[BatchWrite] = []
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
@@ -64,12 +66,15 @@ class _Transaction:
 
     def _apply(self, write: BatchWrite) -> None:
         t, now = self._tables, datetime.now(UTC)
+        moved: dict[str, OrderView] = {}
         for view in write.result.views:
             current = t.views.get(view.order_id)
             # The same guard as the SQL upsert: a view never moves backwards.
             if current is None or current.last_event_sequence < view.last_event_sequence:
-                t.views[view.order_id] = view
+                t.views[view.order_id] = moved[view.order_id] = view
                 t.projected_at[view.order_id] = now
+        # Logged as the SQL upsert logs: one change per order moved, the furthest.
+        self._changes.record(moved.values())
         for line in write.result.new_lines:
             t.lines.setdefault(line.order_id, {}).setdefault(line.line_no, line)
         for order_id, seq in write.result.released:
@@ -96,15 +101,17 @@ def _check_event_ids(views: dict[str, OrderView], write: BatchWrite) -> None:
 
 class MemoryViewStore(Switchable):
     """Implements ViewStore and OrderReader. `reachable = False` plays the database being
-    away for readers: they get `Unavailable`, as from the PostgreSQL store."""
+    away for readers: they get `Unavailable`, as from the PostgreSQL store. Every commit logs
+    the views it moved in `changes` (the ChangeLog), as the PostgreSQL writer does."""
 
     def __init__(self) -> None:
         self._tables = _Tables()
         self._lock = asyncio.Lock()
+        self.changes = MemoryChangeLog()
 
     async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:
         async with self._lock:
-            transaction = _Transaction(self._tables)
+            transaction = _Transaction(self._tables, self.changes)
             result = await work(transaction)
             transaction.commit()
             return result

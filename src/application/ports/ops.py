@@ -72,7 +72,9 @@ class TopicFacts(msgspec.Struct, frozen=True):
 
 class TopicInspector(Protocol):
     async def facts(self, topic: str) -> TopicFacts:
-        """The topic's settings and log starts; raises LookupError if it does not exist."""
+        """The topic's settings and log starts. Raises LookupError if it does not exist,
+        PermissionError if the broker denies the question, Unavailable if it does not
+        answer."""
         ...
 
 
