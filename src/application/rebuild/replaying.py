@@ -84,26 +84,41 @@ class Replayer:
         behind = {p: n for p, n in start.items() if until.get(p, n) < n}
         if behind:
             raise RebuildFailed(f"live positions {dict(until)} are behind the replay at {behind}")
+        # The lanes are stopped, never cancelled: a task cancelled while it waits for a pooled
+        # connection can be handed one all the same (psycopg_pool), and the next rebuild's
+        # statements then share it. A failed lane drains its queue; the others finish the
+        # batch they hold.
+        failures: list[Exception] = []
+        queues = [asyncio.Queue[Sequence[RawRecord] | None](2) for _ in range(self._lanes)]
+        lanes = [asyncio.create_task(self._lane(queue, failures)) for queue in queues]
         try:
-            async with asyncio.TaskGroup() as lanes:
-                queues = [asyncio.Queue[Sequence[RawRecord] | None](2) for _ in range(self._lanes)]
-                for queue in queues:
-                    lanes.create_task(self._lane(queue))
-                async for batch in self._topic.read(start, until):
-                    self._run.check()
-                    for partition, records in _by_partition(batch).items():
-                        await queues[partition % self._lanes].put(records)
-                for queue in queues:
-                    await queue.put(None)
-        except BaseExceptionGroup as group:  # the first failure says what went wrong
-            raise group.exceptions[0] from None
+            async for batch in self._topic.read(start, until):
+                self._run.check()
+                if failures:
+                    break
+                for partition, records in _by_partition(batch).items():
+                    await queues[partition % self._lanes].put(records)
+        finally:
+            for queue in queues:
+                await queue.put(None)
+            await asyncio.gather(*lanes)
+        if failures:
+            raise failures[0]  # the first failure says what went wrong
         return positions_after_replay(start, until)
 
-    async def _lane(self, queue: asyncio.Queue[Sequence[RawRecord] | None]) -> None:
+    async def _lane(
+        self, queue: asyncio.Queue[Sequence[RawRecord] | None], failures: list[Exception]
+    ) -> None:
         while (records := await queue.get()) is not None:
-            self._run.check()
-            await self._project(records)
-            self._run.events_replayed += len(records)
+            if failures:
+                continue
+            try:
+                self._run.check()
+                await self._project(records)
+            except Exception as error:
+                failures.append(error)
+            else:
+                self._run.events_replayed += len(records)
 
     async def catch_up(
         self,
