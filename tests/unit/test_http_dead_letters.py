@@ -13,7 +13,6 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from adapters.http import OpsPolicy, UseCases, create_app
 from adapters.http.dead_letters import dead_letters_controller
 from adapters.memory.dead_letter_ops import (
     MemoryDeadLetterReader,
@@ -23,8 +22,7 @@ from adapters.memory.dead_letter_ops import (
 from adapters.memory.stand_ins import MemoryTopic
 from application.dead_letter_ops import ListDeadLetters, RedriveDeadLetters, ShowDeadLetter
 from application.ports import DeadLetter
-from entrypoints.bootstrap import build_container
-from entrypoints.settings import Settings
+from tests.support.ops_app import memory_app_with
 
 pytestmark = pytest.mark.unit
 
@@ -48,23 +46,12 @@ class Ops(NamedTuple):
 
 
 def app(ops: Ops) -> Litestar:
-    container = build_container(
-        Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET)
-    )
     controller = dead_letters_controller(
         lambda: ListDeadLetters(ops.reader),
         lambda: ShowDeadLetter(ops.reader),
         lambda: RedriveDeadLetters(ops.reader, ops.ledger, ops.sender, TOPIC),
     )
-    use_cases = UseCases(
-        get_order=container.read_side.get_order,
-        list_orders=container.read_side.list_orders,
-        report_lag=container.ops.report_lag,
-        readiness_probes=container.ops.readiness_probes,
-    )
-    return create_app(
-        use_cases, ops_policy=OpsPolicy.shared_secret(SECRET), ops_controllers=[controller]
-    )
+    return memory_app_with(controller, SECRET)
 
 
 @pytest.fixture

@@ -10,14 +10,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 from msgspec.structs import replace
 
-from adapters.http import OpsPolicy, UseCases, create_app
 from adapters.http.rebuilds import rebuild_controller
 from adapters.memory.rebuild_log import MemoryRebuildLog
 from adapters.memory.stand_ins import MemoryTopic
 from application.rebuild.model import RebuildState
 from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
-from entrypoints.bootstrap import build_container
-from entrypoints.settings import Settings
+from tests.support.ops_app import memory_app_with
 
 pytestmark = pytest.mark.unit
 
@@ -34,25 +32,13 @@ OPS, VIEWER = token(["ops"]), token(["viewer"])
 
 
 def app(log: MemoryRebuildLog, allowed: bool = True):  # type: ignore[no-untyped-def]
-    container = build_container(
-        Settings.from_env({}, dev_mode=True, backend="memory", ops_jwt_secret=SECRET)
-    )
-    container.infrastructure.end_offsets.override(MemoryTopic("orders.events"))
     ids = iter(f"rebuild-{n}" for n in range(1, 100))
     controller = rebuild_controller(
         lambda: StartRebuild(log, allowed, new_id=lambda: next(ids)),
         lambda: GetRebuild(log),
         lambda: CancelRebuild(log),
     )
-    use_cases = UseCases(
-        get_order=container.read_side.get_order,
-        list_orders=container.read_side.list_orders,
-        report_lag=container.ops.report_lag,
-        readiness_probes=container.ops.readiness_probes,
-    )
-    return create_app(
-        use_cases, ops_policy=OpsPolicy.shared_secret(SECRET), ops_controllers=[controller]
-    )
+    return memory_app_with(controller, SECRET, MemoryTopic("orders.events"))
 
 
 @pytest.fixture
