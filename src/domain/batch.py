@@ -15,7 +15,7 @@ import msgspec
 from domain.events import event_type
 from domain.projection import OrderLine, OrderView, project
 from domain.records import Envelope
-from domain.sequencing import Decision, decide, releasable
+from domain.sequencing import KeyState, sequence_batch
 
 
 class OrderSnapshot(msgspec.Struct):
@@ -62,67 +62,39 @@ def apply_batch(
 ) -> BatchResult:
     """Apply `envelopes` in delivery order to copies of `snapshots` (missing = new order).
 
-    A stashed event whose eventId is in `refused_event_ids` is not released when its gap
-    closes: it leaves the stash unapplied (`BatchResult.refused`) and the order waits there.
+    The stream's sequencing decides (domain.sequencing.sequence_batch); the order projection
+    folds what it applied. A stashed event whose eventId is in `refused_event_ids` is not
+    released when its gap closes: it leaves the stash unapplied (`BatchResult.refused`) and
+    the order waits there.
     """
+    states = {
+        order_id: KeyState(
+            0 if snapshot.view is None else snapshot.view.last_event_sequence, snapshot.stash
+        )
+        for order_id, snapshot in snapshots.items()
+    }
+    decided = sequence_batch(states, envelopes, refused_event_ids)
     views: dict[str, OrderView] = {}
     lines: list[OrderLine] = []
-    stashed: dict[tuple[str, int], Envelope] = {}
-    released: list[tuple[str, int]] = []
-    tally = BatchTally()
-    refused: list[Envelope] = []
-    stash_of: dict[str, dict[int, Envelope]] = {}
-    last_of: dict[str, OrderView | None] = {}
-
-    for envelope in envelopes:
+    applied: Counter[str] = Counter()
+    for envelope in decided.applied:
         order_id = envelope.event.order_id
-        if order_id not in last_of:
-            snapshot = snapshots.get(order_id) or OrderSnapshot()
-            last_of[order_id] = snapshot.view
-            stash_of[order_id] = dict(snapshot.stash)
-        view, stash = last_of[order_id], stash_of[order_id]
-        last = 0 if view is None else view.last_event_sequence
-
-        match decide(last, envelope.sequence, stash):
-            case Decision.DEDUP:
-                tally.duplicates += 1
-            case Decision.SKIP:
-                tally.late += 1
-            case Decision.STASH:
-                tally.gaps += 1
-                stash[envelope.sequence] = envelope
-                stashed[(order_id, envelope.sequence)] = envelope
-            case Decision.APPLY:
-                following = _released_by(envelope, stash)
-                for index, (seq, held) in enumerate(following):
-                    if held.event.event_id in refused_event_ids:
-                        refused.append(held)
-                        del stash[seq]
-                        if stashed.pop((order_id, seq), None) is None:
-                            released.append((order_id, seq))
-                        following = following[:index]
-                        break
-                for seq, ready in [(envelope.sequence, envelope), *following]:
-                    projected = project(view, ready.event, seq, default_tax_rate)
-                    view = projected.view
-                    lines.extend(projected.new_lines)
-                    tally.applied[event_type(ready.event)] += 1
-                    if seq != envelope.sequence:
-                        tally.released += 1
-                        del stash[seq]
-                        if stashed.pop((order_id, seq), None) is None:
-                            released.append((order_id, seq))
-                last_of[order_id] = views[order_id] = view  # type: ignore[assignment]
-
+        view = views.get(order_id)
+        if view is None:
+            snapshot = snapshots.get(order_id)
+            view = None if snapshot is None else snapshot.view
+        projected = project(view, envelope.event, envelope.sequence, default_tax_rate)
+        views[order_id] = projected.view
+        lines.extend(projected.new_lines)
+        applied[event_type(envelope.event)] += 1
+    tally = BatchTally(
+        applied, decided.duplicates, decided.late, decided.gaps, released=decided.from_stash
+    )
     return BatchResult(
         views=list(views.values()),
         new_lines=lines,
-        stashed=list(stashed.values()),
-        released=released,
+        stashed=decided.stashed,
+        released=decided.released,
         tally=tally,
-        refused=refused,
+        refused=decided.refused,
     )
-
-
-def _released_by(envelope: Envelope, stash: Mapping[int, Envelope]) -> list[tuple[int, Envelope]]:
-    return releasable(envelope.sequence, stash) if stash else []

@@ -59,6 +59,15 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
     def order_id(self) -> str:
         return self.event.order_id
 
+    @property
+    def key(self) -> str:
+        """The stream's key (domain.sequencing.Sequenced): the order."""
+        return self.event.order_id
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event_id
+
 
 class Accepted(msgspec.Struct, frozen=True, gc=False):
     record: RawRecord
