@@ -133,6 +133,8 @@ class ProjectBatch:
                 # Sent before the transaction that takes them out of the stash commits: a
                 # crash in between sends them again, it never loses them.
                 await self._publish([_refused_letter(e, accepted) for e in result.refused])
+            for part in tx.view_parts:
+                await part.project(result.applied)
             await tx.save(BatchWrite(self._group, result, positions))
             return result
 

@@ -48,6 +48,8 @@ class BatchResult(msgspec.Struct):
     # Stashed events taken out of the stash unapplied, because their eventId was refused:
     # the caller dead-letters them (their order then waits at that gap, as for any dead letter).
     refused: list[Envelope] = msgspec.field(default_factory=list)
+    # Every event applied, in the order applied: what the stream's other views fold.
+    applied: list[Envelope] = msgspec.field(default_factory=list)
 
     @property
     def stash_delta(self) -> int:
@@ -97,4 +99,5 @@ def apply_batch(
         released=decided.released,
         tally=tally,
         refused=decided.refused,
+        applied=decided.applied,
     )

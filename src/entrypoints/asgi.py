@@ -54,6 +54,7 @@ def create_app_from_container(
         metrics=HttpMetrics(metrics.registry, metrics.http_requests),
         ops_controllers=_ops_endpoints(container),
         controllers=_change_streams(container),
+        view_routes=reads.view_routes(),
         lifespan=[_resources(container, worker_here), *lifespan],
         plugins=_tracing(container),
     )

@@ -18,12 +18,17 @@ from entrypoints.container import Container
 from entrypoints.memory_backend import use_memory_backend
 from entrypoints.replay_process import ReplayInChildProcess
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.views import UnknownView
 
 
 def build_container(settings: Settings | None = None) -> Container:
     """In development mode the built-in secrets stand in for those not configured."""
     container = Container()
     container.config.from_dict(with_dev_secrets(settings or Settings.from_env()).as_dict())
+    try:
+        container.infrastructure.views()  # STREAMVIEW_VIEWS checked at the start
+    except UnknownView as error:
+        raise SettingsError(str(error)) from None
     if container.config.backend() == "memory":
         use_memory_backend(container)
     else:

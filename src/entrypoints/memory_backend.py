@@ -22,6 +22,7 @@ from adapters.memory.stand_ins import (
 from adapters.memory.views import MemoryViewStore
 from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerStates, EndOffsets, ViewStore
+from entrypoints.views import memory_parts, memory_routes, memory_views
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -79,7 +80,18 @@ def memory_rebuilds(container: Container) -> containers.DynamicContainer:
 def use_memory_backend(container: Container) -> None:
     container.infrastructure.override(MemoryInfrastructure())
     write_side = container.write_side
+    infrastructure = container.infrastructure
     write_side.override(MemoryWriteSide())
     container.read_side.override(MemoryReadSide(api_store=write_side.view_store))
+    # The enabled plug-in views' in-memory state: written by the store's transactions, read
+    # by their routes (one process, so reads see the writes).
+    views = providers.Singleton(memory_views, infrastructure.views, infrastructure.view_settings)
+    write_side.view_store.override(
+        providers.Singleton(MemoryViewStore, parts=providers.Callable(memory_parts, views))
+    )
+    read_side = container.read_side
+    read_side.view_routes.override(
+        providers.Singleton(memory_routes, views, read_side.cursor_codec)
+    )
     container.ops.override(MemoryOps(api_consumer_states=write_side.consumer_states))
     container.rebuilds.override(memory_rebuilds(container))

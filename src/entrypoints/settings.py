@@ -52,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     topic: str = "orders.events"
     dlq_topic: str = "orders.events.dlq"
     consumer_group: str = "streamview-orders"
+    # The view plug-ins this deployment runs (entrypoints.views), comma-separated.
+    views: str = "orders"
     default_tax_rate: Decimal = Decimal(0)
     batch_max_records: Positive = BATCH_MAX_RECORDS
     batch_max_wait_ms: Positive = 100
@@ -107,6 +109,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("STREAMVIEW_DEFAULT_TAX_RATE must be between 0 and 1")
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("STREAMVIEW_DB_POOL_MIN must not exceed STREAMVIEW_DB_POOL_MAX")
+        if not self.views.strip():
+            raise ValueError("STREAMVIEW_VIEWS must name at least one view (e.g. orders)")
         check_secrets(self)
         kafka_security(self.as_dict())  # a bad combination stops the start, naming the variable
         url = self.schema_registry_url

@@ -126,6 +126,7 @@ class _SaveThenFail:
 
     def __init__(self, inner: ProjectionTransaction) -> None:
         self._inner = inner
+        self.view_parts = inner.view_parts
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
         return await self._inner.load(order_ids)

@@ -58,12 +58,14 @@ def create_app(
     metrics: HttpMetrics | None = None,
     ops_controllers: Sequence[type[Controller]] = (),
     controllers: Sequence[type[Controller]] = (),
+    view_routes: Sequence[Router] = (),
     lifespan: Sequence[Lifespan] = (),
     plugins: Sequence[PluginProtocol] = (),
     version: str = "0.1.0",
 ) -> Litestar:
     """`ops_controllers` are mounted next to OpsController behind the same OpsOnly guard;
-    `controllers` are open routes of other adapters (change streams);
+    `controllers` are open routes of other adapters (change streams); `view_routes` are
+    the plug-in views' routers, open like the orders' routes;
     `lifespan` context managers run around serving (pool, worker), in order; `plugins` are
     Litestar plugins chosen by the composition root (tracing)."""
     ops = Router(
@@ -72,7 +74,7 @@ def create_app(
         guards=[ops_policy.guard],
         security=[{"opsBearer": []}],
     )
-    handlers: list[Any] = [OrdersController, HealthController, *controllers, ops]
+    handlers: list[Any] = [OrdersController, HealthController, *controllers, *view_routes, ops]
     if metrics is not None:
         handlers.append(metrics_endpoint(metrics.registry))
     app = Litestar(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -16,12 +16,16 @@ from application.ports import (
     ListQuery,
     OrderDetail,
     SortField,
+    ViewPart,
 )
 from domain.batch import OrderSnapshot
 from domain.projection import OrderLine, OrderView
 from domain.records import Envelope
 
 T = TypeVar("T")
+
+# A plug-in view's part of a transaction, given the hook that runs its writes at commit.
+PartOnCommit = Callable[[Callable[[Callable[[], None]], None]], ViewPart]
 
 _SORT_ATTRIBUTE = {
     SortField.UPDATED_AT: "updated_at",
@@ -43,10 +47,18 @@ class _Tables:
 class _Transaction:
     """Reads the committed tables; writes are held until commit, so a failure leaves nothing."""
 
-    def __init__(self, tables: _Tables, changes: MemoryChangeLog) -> None:
+    def __init__(
+        self, tables: _Tables, changes: MemoryChangeLog, parts: Sequence[PartOnCommit] = ()
+    ) -> None:
         self._tables = tables
         self._changes = changes
         self.pending: list[BatchWrite] = []
+        self._commit_hooks: list[Callable[[], None]] = []
+        self.view_parts: Sequence[ViewPart] = [part(self.on_commit) for part in parts]
+
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` when this transaction commits: a plug-in view's held writes."""
+        self._commit_hooks.append(hook)
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
         t = self._tables
@@ -63,6 +75,8 @@ class _Transaction:
     def commit(self) -> None:
         for write in self.pending:
             self._apply(write)
+        for hook in self._commit_hooks:
+            hook()
 
     def _apply(self, write: BatchWrite) -> None:
         t, now = self._tables, datetime.now(UTC)
@@ -104,14 +118,16 @@ class MemoryViewStore(Switchable):
     away for readers: they get `Unavailable`, as from the PostgreSQL store. Every commit logs
     the views it moved in `changes` (the ChangeLog), as the PostgreSQL writer does."""
 
-    def __init__(self) -> None:
+    def __init__(self, parts: Sequence[PartOnCommit] = ()) -> None:
+        """`parts`: the enabled plug-in views' shares of each projection transaction."""
         self._tables = _Tables()
         self._lock = asyncio.Lock()
+        self._parts = tuple(parts)
         self.changes = MemoryChangeLog()
 
     async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:
         async with self._lock:
-            transaction = _Transaction(self._tables, self.changes)
+            transaction = _Transaction(self._tables, self.changes, self._parts)
             result = await work(transaction)
             transaction.commit()
             return result

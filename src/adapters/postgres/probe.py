@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -11,7 +12,7 @@ from loguru import logger
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.postgres.migrations import SchemaError, check_schema
+from adapters.postgres.migrations import SchemaError, ViewSchema, check_schema
 
 UNREACHABLE = "unreachable"
 # Under the endpoint's 2 s per probe, so that a database that is away reads "unreachable".
@@ -45,14 +46,23 @@ class PostgresProbe(_PoolProbe):
 
 
 class SchemaProbe(_PoolProbe):
-    """Implements ReadinessProbe."""
+    """Implements ReadinessProbe: the engine's schema and that of every enabled view."""
 
     name = "schema"
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        views: Sequence[ViewSchema] = (),
+        timeout: float = CONNECT_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(pool, timeout)
+        self._views = tuple(views)
 
     async def problem(self) -> str | None:
         try:
             async with self._connection() as conn:
-                await check_schema(conn)
+                await check_schema(conn, self._views)
         except SchemaError as error:
             logger.warning("readiness: {}", error)
             return "not the version this build needs: run `streamview migrate` or upgrade"

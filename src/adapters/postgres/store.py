@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.reader import PostgresOrderReader
 from adapters.postgres.tables import POSITIONS_TABLE, ViewTables
-from adapters.postgres.writer import PostgresTransaction, WriteStatements
+from adapters.postgres.writer import PartOnConnection, PostgresTransaction, WriteStatements
 
 T = TypeVar("T")
 
@@ -41,8 +41,11 @@ class PostgresViewStore(PostgresOrderReader):
         pool: AsyncConnectionPool,
         tables: ViewTables | None = None,
         retry: RetryPolicy | None = None,
+        parts: Sequence[PartOnConnection] = (),
     ) -> None:
+        """`parts`: the enabled plug-in views' shares of each projection transaction."""
         super().__init__(pool, tables or ViewTables())
+        self._parts = tuple(parts)
         self._retry = retry or RetryPolicy()
         self._statements = WriteStatements(self._tables)
         self._stashed = sql.SQL("SELECT count(*) FROM {}").format(self._tables.stash_id)
@@ -61,7 +64,7 @@ class PostgresViewStore(PostgresOrderReader):
                 # save + commit, but a database crash could then lose a commit that the
                 # consumer has already read past, and nothing would replay it.
                 async with self._pool.connection() as conn, conn.transaction():
-                    return await work(PostgresTransaction(conn, self._statements))
+                    return await work(PostgresTransaction(conn, self._statements, self._parts))
             except psycopg.OperationalError as error:
                 if attempt == self._retry.attempts:
                     raise

@@ -15,7 +15,7 @@ than the arrays, pipelined `executemany` twice as slow.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import msgspec
@@ -35,19 +35,28 @@ from adapters.postgres.rows import (
     view_from_row,
 )
 from adapters.postgres.tables import POSITIONS_TABLE, ViewTables
-from application.ports import BatchWrite, EventIdTaken, Position
+from application.ports import BatchWrite, EventIdTaken, Position, ViewPart
 from domain.batch import OrderSnapshot
 from domain.projection import OrderView
 
 _encode = msgspec.json.Encoder().encode
 
+# A plug-in view's part of a transaction, made on its connection (entrypoints.views).
+PartOnConnection = Callable[[AsyncConnection], ViewPart]
+
 
 class PostgresTransaction:
     """Implements ProjectionTransaction on a connection inside an open transaction."""
 
-    def __init__(self, conn: AsyncConnection, statements: WriteStatements) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        statements: WriteStatements,
+        parts: Sequence[PartOnConnection] = (),
+    ) -> None:
         self._conn = conn
         self._sql = statements
+        self.view_parts: Sequence[ViewPart] = [part(conn) for part in parts]
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
         cursor = await self._conn.execute(self._sql.load, {"ids": list(order_ids)})

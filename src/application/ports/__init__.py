@@ -57,6 +57,7 @@ from application.ports.write import (
     RegistryUnavailable,
     SchemaSource,
     Spans,
+    ViewPart,
     ViewStore,
 )
 
@@ -104,5 +105,6 @@ __all__ = [
     "Spans",
     "TopicFacts",
     "TopicInspector",
+    "ViewPart",
     "ViewStore",
 ]

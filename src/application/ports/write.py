@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from domain.batch import BatchResult, OrderSnapshot
-from domain.records import RawRecord, Rejected
+from domain.records import Envelope, RawRecord, Rejected
 from domain.wire_format import WriterSchema
 
 T = TypeVar("T")
@@ -57,7 +57,20 @@ class BatchWrite(msgspec.Struct, frozen=True):
     positions: tuple[Position, ...]
 
 
+class ViewPart(Protocol):
+    """A plug-in view's share of one projection transaction (entrypoints.views): it folds the
+    events the stream's sequencing applied, in that order, and writes its own tables in the
+    same transaction as the stream's positions, so it is exactly-once as they are."""
+
+    async def project(self, applied: Sequence[Envelope]) -> None: ...
+
+
 class ProjectionTransaction(Protocol):
+    @property
+    def view_parts(self) -> Sequence[ViewPart]:
+        """The enabled plug-in views' parts of this transaction (none in a rebuild's shadow)."""
+        ...
+
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
         """Views and stashes of these orders, in one read; absent orders are left out."""
         ...

@@ -7,13 +7,20 @@ import asyncio
 import click
 import psycopg
 
-from adapters.postgres.migrations import Migration, SchemaError, known_migrations, migrate
+from adapters.postgres.migrations import (
+    Migration,
+    SchemaError,
+    ViewSchema,
+    known_migrations,
+    migrate,
+)
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.views import UnknownView, configured_views, view_schemas
 
 
-async def _migrate(database_url: str) -> list[Migration]:
+async def _migrate(database_url: str, views: list[ViewSchema]) -> list[Migration]:
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        return await migrate(conn)
+        return await migrate(conn, views)
 
 
 @click.command("migrate")
@@ -23,11 +30,13 @@ async def _migrate(database_url: str) -> list[Migration]:
     help="PostgreSQL URL [env STREAMVIEW_DATABASE_URL].",
 )
 def command(database_url: str | None) -> None:
-    """Apply the pending database migrations (safe to run from several instances at once)."""
+    """Apply the pending database migrations, the engine's and those of every view of
+    STREAMVIEW_VIEWS (safe to run from several instances at once)."""
     try:
-        url = Settings.from_env(database_url=database_url).database_url
-        applied = asyncio.run(_migrate(url))
-    except (SettingsError, SchemaError) as error:
+        settings = Settings.from_env(database_url=database_url)
+        views = view_schemas(configured_views(settings.views))
+        applied = asyncio.run(_migrate(settings.database_url, views))
+    except (SettingsError, SchemaError, UnknownView) as error:
         raise click.ClickException(str(error)) from None
     except psycopg.OperationalError as error:
         raise click.ClickException(f"cannot reach PostgreSQL: {error}") from None

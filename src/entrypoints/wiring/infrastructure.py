@@ -13,6 +13,7 @@ from adapters.memory.stand_ins import NullSpans
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.pool import make_pool
 from adapters.tracing import OtelSpans, tracer_provider_from_env
+from entrypoints.views import ViewSettings, configured_views, view_schemas
 from entrypoints.wiring.lifetimes import ApiResource, WorkerResource, closed_at_exit, opened_pool
 
 
@@ -28,6 +29,11 @@ def _spans(provider: TracerProvider | None) -> OtelSpans | NullSpans:
 
 class Infrastructure(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
+
+    # --- the view plug-ins of STREAMVIEW_VIEWS (entrypoints.views) -----------------------
+    views = providers.Singleton(configured_views, config.views)
+    view_settings = providers.Singleton(ViewSettings, default_tax_rate=config.default_tax_rate)
+    view_schemas = providers.Singleton(view_schemas, views)
 
     # --- PostgreSQL ----------------------------------------------------------------------
     # Made closed; each is opened and closed by its Resource (entrypoints.wiring.lifetimes).

@@ -88,7 +88,9 @@ class Ops(containers.DeclarativeContainer):
     )
     # Kafka's explanations quote addresses and client errors: logged, not shown.
     postgres_probe = providers.Singleton(PostgresProbe, infrastructure.api_pool)
-    schema_probe = providers.Singleton(SchemaProbe, infrastructure.api_pool)
+    schema_probe = providers.Singleton(
+        SchemaProbe, infrastructure.api_pool, infrastructure.view_schemas
+    )
     kafka_readiness = providers.Singleton(RedactedProbe, kafka_probe)
     readiness_probes = providers.List(postgres_probe, schema_probe, kafka_readiness)
     # With a worker in the process (`streamview run`): its state too (see with_worker_probe).

@@ -17,6 +17,7 @@ from application.freshness import ReadFreshness
 from application.queries import GetOrder, ListOrders
 from entrypoints.api_secrets import missing_message, variable
 from entrypoints.settings import SettingsError
+from entrypoints.views import ReadContext, postgres_routes
 from entrypoints.wiring.infrastructure import same
 
 
@@ -35,6 +36,12 @@ class ReadSide(containers.DeclarativeContainer):
     cursor_codec = providers.Singleton(_cursor_codec, config.cursor_secret)
     get_order = providers.Factory(GetOrder, reader=order_reader)
     list_orders = providers.Factory(ListOrders, reader=order_reader, cursors=cursor_codec)
+    # The enabled plug-in views' routers (controllers with their dependencies).
+    view_routes = providers.Singleton(
+        postgres_routes,
+        infrastructure.views,
+        providers.Factory(ReadContext, infrastructure.api_pool, cursor_codec),
+    )
 
     # --- read-your-writes and change streams ---------------------------------------------
     live_metrics = providers.Singleton(

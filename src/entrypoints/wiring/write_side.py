@@ -13,6 +13,7 @@ from application.ports import SchemaSource
 from application.projecting import ProjectBatch
 from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, TopicProblems
 from application.writer_schemas import CachedSchemas
+from entrypoints.views import postgres_parts
 from entrypoints.wiring.infrastructure import same
 
 
@@ -27,7 +28,13 @@ class WriteSide(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
     infrastructure = providers.DependenciesContainer()
 
-    view_store = providers.Singleton(PostgresViewStore, infrastructure.postgres_pool)
+    view_store = providers.Singleton(
+        PostgresViewStore,
+        infrastructure.postgres_pool,
+        parts=providers.Callable(
+            postgres_parts, infrastructure.views, infrastructure.view_settings
+        ),
+    )
     dead_letters = providers.Singleton(
         KafkaDeadLetters,
         config.kafka_bootstrap,
