@@ -135,7 +135,7 @@ def _advanced_by(
 
 def counted_money(contribution: OrderContribution) -> tuple[Decimal, Decimal]:
     """The (net, gross) an order adds to its currency's totals: none while it is cancelled."""
-    if contribution.status is OrderStatus.CANCELLED:
+    if contribution.status == OrderStatus.CANCELLED:
         return ZERO, ZERO
     return contribution.total_net, contribution.total_gross
 
@@ -183,7 +183,7 @@ class OrderChange(msgspec.Struct, frozen=True, gc=False):
 
 def _one_hot(status: OrderStatus | None) -> list[int]:
     """1 at `status` in the order of CustomerChange's count fields (the enum's order)."""
-    return [int(each is status) for each in OrderStatus]
+    return [int(each == status) for each in OrderStatus]
 
 
 def change_of(old: OrderContribution | None, new: OrderContribution) -> OrderChange:
