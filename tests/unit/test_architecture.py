@@ -77,6 +77,102 @@ def test_adapter_technologies_are_not_allowed_in_the_application() -> None:
     assert not forbidden & (ALLOWED["application"] | set(sys.stdlib_module_names))
 
 
+# --- a view's pure domain ---------------------------------------------------------------------
+
+
+def view_domain_modules(view: Path) -> list[Path]:
+    """A view's pure domain: its `domain.py`, or every module of its `domain/` package."""
+    module = view / "domain.py"
+    return ([module] if module.is_file() else []) + sorted((view / "domain").rglob("*.py"))
+
+
+def imported_names(source: str, package: str) -> set[str]:
+    """Dotted names a module imports, relative ones resolved against its `package`;
+    `from a.b import c` gives `a.b.c` (a submodule or a name of `a.b`: either way, of `a.b`)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], *filter(None, [base])])
+            names.update(base if a.name == "*" else f"{base}.{a.name}" for a in node.names)
+    return names
+
+
+def view_domain_violations(view: Path) -> dict[str, set[str]]:
+    """What a view's domain imports beyond msgspec, the stdlib, `domain` and its own modules
+    (`view` is `<root>/views/<name>`; module names are taken from `<root>`)."""
+    root = view.parent.parent
+    own = f"{view.parent.name}.{view.name}.domain."
+    allowed = ALLOWED["domain"] | set(sys.stdlib_module_names)
+    found = {}
+    for path in view_domain_modules(view):
+        package = ".".join(path.relative_to(root).parts[:-1])
+        foreign = {
+            name
+            for name in imported_names(path.read_text(encoding="utf-8"), package)
+            if name.split(".")[0] not in allowed and not f"{name}.".startswith(own)
+        }
+        if foreign:
+            found[path.relative_to(root).as_posix()] = foreign
+    return found
+
+
+def view_packages() -> list[str]:
+    return sorted(p.name for p in (SRC / "views").iterdir() if (p / "__init__.py").is_file())
+
+
+def test_the_customers_view_is_found() -> None:
+    assert "customers" in view_packages()
+
+
+@pytest.mark.parametrize("view", view_packages())
+def test_a_views_domain_is_pure_and_imports_no_other_view(view: str) -> None:
+    """A view's domain may use the core domain and its own modules: its projection stays a
+    pure function, and views meet only through the core's events."""
+    assert view_domain_modules(SRC / "views" / view), f"src/views/{view} has no domain"
+    assert view_domain_violations(SRC / "views" / view) == {}
+
+
+def test_the_view_rule_sees_foreign_imports_in_a_module_and_in_a_package(tmp_path: Path) -> None:
+    views = tmp_path / "views"
+    (views / "till" / "domain").mkdir(parents=True)
+    (views / "shop").mkdir()
+    (views / "shop" / "domain.py").write_text(
+        "from decimal import Decimal\n"
+        "import msgspec\n"
+        "from domain.events import OrderCreated\n"
+        "from views.shop.domain import Decimal as D\n"
+        "from psycopg import sql\n"
+        "from views.till.domain import Till\n"
+        "from . import store\n"
+        "import adapters.memory\n"
+    )
+    (views / "till" / "domain" / "__init__.py").write_text("from .rules import rule\n")
+    (views / "till" / "domain" / "rules.py").write_text(
+        "from . import money\n"
+        "from views.till.domain.money import cents\n"
+        "from ..store import Store\n"
+        "def later():\n"
+        "    import litestar\n"
+    )
+
+    assert view_domain_violations(views / "shop") == {
+        "views/shop/domain.py": {
+            "psycopg.sql",
+            "views.till.domain.Till",
+            "views.shop.store",
+            "adapters.memory",
+        }
+    }
+    assert view_domain_violations(views / "till") == {
+        "views/till/domain/rules.py": {"views.till.store.Store", "litestar"}
+    }
+
+
 def imported_modules(source: str) -> set[str]:
     """Dotted names of what a module imports (`from a.b import c` gives `a.b`)."""
     modules: set[str] = set()
@@ -114,7 +210,7 @@ def test_the_service_imports_no_developer_tooling() -> None:
     """`entrypoints` (the service's ways in) runs without `devtools`; the CLI registers the
     developer commands by module name only."""
     found = {}
-    for layer in ("domain", "application", "adapters", "entrypoints"):
+    for layer in ("domain", "application", "adapters", "entrypoints", "views"):
         for path in sorted((SRC / layer).rglob("*.py")):
             if "devtools" in imported_packages(path.read_text(encoding="utf-8")):
                 found[str(path.relative_to(SRC))] = "devtools"

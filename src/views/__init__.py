@@ -1,0 +1,1 @@
+"""The view plug-ins: one package per view of the event stream, each with its own hexagon."""
