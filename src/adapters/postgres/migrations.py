@@ -105,6 +105,13 @@ async def _migrate_view(conn: AsyncConnection, view: ViewSchema) -> list[Migrati
     known = view.migrations()
     applied = await _applied_view_versions(conn, view.view)
     _refuse_newer(applied, known)
+    if not applied and known and await _consumed(conn):
+        raise SchemaError(
+            f"view {view.view!r} is new to a database whose streams were already consumed: it "
+            "would miss every event before now. Enabling a view on a consumed stream needs a "
+            "backfill from offset 0, which this build cannot do yet: start it on a new "
+            "database, or leave it out of STREAMVIEW_VIEWS"
+        )
     pending = [m for m in known if m.version not in applied]
     for migration in pending:
         await conn.execute(sql.SQL(migration.statements))
@@ -149,6 +156,12 @@ async def _check_views(conn: AsyncConnection, views: Sequence[ViewSchema]) -> No
                 f"the tables of view {view.view!r} are not migrated (missing "
                 f"{', '.join(missing)}): run `streamview migrate` with this STREAMVIEW_VIEWS"
             )
+
+
+async def _consumed(conn: AsyncConnection) -> bool:
+    cursor = await conn.execute("SELECT EXISTS (SELECT FROM consumer_positions)")
+    row = await cursor.fetchone()
+    return bool(row and row[0])
 
 
 async def _applied_view_versions(conn: AsyncConnection, view: str) -> set[int]:
