@@ -3,16 +3,19 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The views of the tests (docs/adding-a-view.md): each a distribution of its own, installed
+# beside StreamView as a team's view would be.
+TEST_VIEWS := $(wildcard tests/plugins/*/pyproject.toml)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(TEST_VIEWS) | sha1sum | cut -c1-12)
 
 .PHONY: venv test unit integration lint demo bench clean stack-up stack-down stack-status
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(TEST_VIEWS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev]' $(foreach v,$(TEST_VIEWS),-e $(dir $(v)))
 	@rm -f $(VENV)/.installed-* && touch $@
 
 # mypy also checks the in-memory adapters (through their contract tests) and the test fakes
@@ -36,6 +39,7 @@ lint: venv
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/mypy tests/support $(PORT_FAKES)
+	$(BIN)/mypy $(foreach v,$(TEST_VIEWS),$(dir $(v))src)
 
 unit: venv
 	$(BIN)/pytest -m unit -q

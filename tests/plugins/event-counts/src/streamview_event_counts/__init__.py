@@ -1,0 +1,1 @@
+"""event_counts: per order, how many of its events were applied and which came last."""
