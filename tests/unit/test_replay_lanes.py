@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.memory.replay import MemoryTopicReplay
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.rebuild.model import Rebuild, RebuildMode
 from application.rebuild.replaying import RebuildRun, Replayer
 from domain.records import RawRecord
