@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.outage import Switchable
+from adapters.memory.partitioner import partition_for_key
 from application.ports import TopicFacts
 from domain.records import RawRecord
 
@@ -22,6 +23,7 @@ class MemoryTopic(Switchable):
         self.name = name
         self.retention_ms = retention_ms
         self._logs: list[list[RawRecord]] = [[] for _ in range(partitions)]
+        self._unkeyed = 0
 
     def append(
         self,
@@ -30,12 +32,23 @@ class MemoryTopic(Switchable):
         headers: tuple[tuple[str, bytes], ...],
         partition: int | None = None,
     ) -> RawRecord:
-        """On `partition`, or on the one the key hashes to (as a producer's default)."""
-        partition = hash(key) % len(self._logs) if partition is None else partition
+        """On `partition`; else a keyed record goes where Kafka's default partitioner sends it
+        (murmur2 of the key, `adapters.memory.partitioner`), the same in every process and as
+        a real producer would. A record without a key goes round-robin: partition 0, 1, ... in
+        the order such records are appended to this topic (a real producer's "sticky" choice
+        depends on its batching, which a test could not predict)."""
+        if partition is None:
+            partition = self._next_partition(key)
         log = self._logs[partition]
         record = RawRecord(self.name, partition, len(log), key, value, headers)
         log.append(record)
         return record
+
+    def _next_partition(self, key: bytes | None) -> int:
+        if key is not None:
+            return partition_for_key(key, len(self._logs))
+        partition, self._unkeyed = self._unkeyed % len(self._logs), self._unkeyed + 1
+        return partition
 
     def read(self, partition: int, offset: int, limit: int) -> list[RawRecord]:
         return self._logs[partition][offset : offset + limit]
