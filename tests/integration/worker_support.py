@@ -19,8 +19,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
-from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.offsets import KafkaEndOffsets
+from adapters.kafka.records import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from adapters.memory.dead_letters import MemoryDeadLetters
 from adapters.memory.metrics import MemoryMetrics

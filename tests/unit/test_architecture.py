@@ -122,8 +122,8 @@ def test_the_service_imports_no_developer_tooling() -> None:
 
 
 def test_the_outward_checks_see_a_neighbouring_adapter() -> None:
-    source = "from adapters.kafka.conversions import is_transient\nimport entrypoints.bootstrap"
-    assert imported_modules(source) == {"adapters.kafka.conversions", "entrypoints.bootstrap"}
+    source = "from adapters.kafka.records import to_raw_record\nimport entrypoints.bootstrap"
+    assert imported_modules(source) == {"adapters.kafka.records", "entrypoints.bootstrap"}
 
 
 def test_the_live_path_knows_the_rebuild_only_through_its_ports() -> None:
