@@ -23,10 +23,10 @@ from adapters.tracing.null_spans import NullSpans
 from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerState
 from application.projecting import ProjectBatch
+from application.rebuild.live_gate import LiveGate
 from application.rebuild.model import RebuildMode, RebuildState
 from application.rebuild.requests import StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool

@@ -22,11 +22,11 @@ from application.consuming import RebuildAwareStatus
 from application.errors import LiveViewsRewritten
 from application.ports import ConsumerState, ListQuery, OrderDetail, OrderFilters, Sort, SortField
 from application.projecting import BatchOutcome, ProjectBatch
+from application.rebuild.live_gate import LiveGate
 from application.rebuild.model import Rebuild, RebuildMode
 from application.rebuild.replaying import RebuildRun, Replayer
 from application.rebuild.requests import StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from domain.records import RawRecord
 

@@ -130,7 +130,10 @@ def test_the_live_path_knows_the_rebuild_only_through_its_ports() -> None:
     """The consume loop, the projection, the reads and the worker import nothing of
     `application.rebuild`; the composition root hands them the rebuild's gate and watcher."""
     found = {}
-    live_path = [*sorted((SRC / "application").glob("*.py")), SRC / "entrypoints" / "worker.py"]
+    live_path = [
+        *sorted((SRC / "application").glob("*.py")),
+        SRC / "entrypoints" / "ingestion_worker.py",
+    ]
     for path in live_path:
         rebuild = {
             module
