@@ -47,7 +47,7 @@ def next_positions(records: Sequence[RawRecord]) -> tuple[Position, ...]:
     return tuple(Position(t, p, offset + 1) for (t, p), offset in sorted(latest.items()))
 
 
-# What projects a batch: a ProjectBatch, or the gate in front of one (rebuild/worker.py).
+# What projects a batch: a ProjectBatch, or the gate in front of one (rebuild/live_gate.py).
 Project = Callable[[Sequence[RawRecord]], Awaitable[BatchOutcome]]
 
 

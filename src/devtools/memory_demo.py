@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from loguru import logger
 
 from adapters.memory.record_source import MemoryRecordSource
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.consuming import ConsumeSettings, ConsumeTopic
 from application.errors import LiveViewsRewritten
 from devtools.generator import GeneratorOptions, generate

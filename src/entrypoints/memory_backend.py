@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
+from adapters.memory.consumer_states import MemoryConsumerStates
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.rebuild_log import MemoryRebuildLog
 from adapters.memory.replay import open_memory_replay
 from adapters.memory.shadow import MemoryShadowViews
-from adapters.memory.stand_ins import (
-    MemoryConsumerStates,
-    MemoryDeadLetters,
-    MemoryMetrics,
-)
 from adapters.memory.views import MemoryViewStore
 from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerStates, EndOffsets, ViewStore

@@ -17,7 +17,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.postgres.store import PostgresViewStore
 from adapters.tracing import OtelSpans
 from application.ports import ListQuery, OrderFilters, Sort

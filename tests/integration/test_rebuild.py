@@ -19,8 +19,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
+from adapters.tracing.null_spans import NullSpans
 from application.projecting import ProjectBatch
 from devtools.generator import GeneratorOptions, generate
 from devtools.localstack.postgres import PostgresNode

@@ -12,18 +12,21 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
+from adapters.memory.topic import MemoryTopic
 from adapters.postgres.pool import make_pool
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
+from adapters.tracing.null_spans import NullSpans
 from application.consuming import RebuildAwareStatus
 from application.ports import ConsumerState
 from application.projecting import ProjectBatch
+from application.rebuild.live_gate import LiveGate
 from application.rebuild.model import RebuildMode, RebuildState
 from application.rebuild.requests import StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from tests.contracts.rebuild_log import RebuildLogContract, claimed
 from tests.integration.postgres_support import execute, migrate_database, open_pool

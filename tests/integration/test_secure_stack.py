@@ -22,9 +22,9 @@ from devtools.localstack import kafka_admin
 from devtools.localstack.certificates import generate as generate_pki
 from devtools.localstack.certificates import issue, make_ca
 from entrypoints.bootstrap import build_container
+from entrypoints.ingestion_worker import EXIT_FAILED
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.wiring.lifetimes import holding
-from entrypoints.worker import EXIT_FAILED
 from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, streamview_run
 from tests.integration.secure_support import SecureStack
 from tests.integration.worker_support import (

@@ -19,8 +19,8 @@ from application.topic_guard import ProblemCode, Severity
 from devtools.generator import GeneratorOptions, generate
 from devtools.localstack import kafka_admin
 from entrypoints.bootstrap import build_container
+from entrypoints.ingestion_worker import EXIT_FAILED
 from entrypoints.wiring.lifetimes import WorkerResource, holding
-from entrypoints.worker import EXIT_FAILED
 from tests.integration.worker_support import (
     caught_up,
     eventually,

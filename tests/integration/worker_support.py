@@ -19,13 +19,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
-from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.offsets import KafkaEndOffsets
+from adapters.kafka.records import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE
+from adapters.tracing.null_spans import NullSpans
 from application.ports import ListQuery, OrderFilters, Sort, SortField
 from application.projecting import ProjectBatch
 from devtools.generator import OutgoingRecord

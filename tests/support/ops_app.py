@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Litestar
 
 from adapters.http import OpsPolicy, UseCases, create_app
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings
 

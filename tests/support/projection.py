@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
+from adapters.tracing.null_spans import NullSpans
 from application.ports import DeadLetterSink
 from application.projecting import BatchOutcome, ProjectBatch
 from domain.records import RawRecord

@@ -10,20 +10,23 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.rebuild_log import MemoryRebuildLog
 from adapters.memory.replay import MemoryTopicReplay
 from adapters.memory.shadow import MemoryShadowViews
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.topic import MemoryTopic
 from adapters.memory.views import MemoryViewStore
+from adapters.tracing.null_spans import NullSpans
 from application.consuming import RebuildAwareStatus
 from application.errors import LiveViewsRewritten
 from application.ports import ConsumerState, ListQuery, OrderDetail, OrderFilters, Sort, SortField
 from application.projecting import BatchOutcome, ProjectBatch
+from application.rebuild.live_gate import LiveGate
 from application.rebuild.model import Rebuild, RebuildMode
 from application.rebuild.replaying import RebuildRun, Replayer
 from application.rebuild.requests import StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate
 from devtools.generator import GeneratorOptions, generate
 from domain.records import RawRecord
 

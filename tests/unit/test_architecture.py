@@ -218,15 +218,18 @@ def test_the_service_imports_no_developer_tooling() -> None:
 
 
 def test_the_outward_checks_see_a_neighbouring_adapter() -> None:
-    source = "from adapters.kafka.conversions import is_transient\nimport entrypoints.bootstrap"
-    assert imported_modules(source) == {"adapters.kafka.conversions", "entrypoints.bootstrap"}
+    source = "from adapters.kafka.records import to_raw_record\nimport entrypoints.bootstrap"
+    assert imported_modules(source) == {"adapters.kafka.records", "entrypoints.bootstrap"}
 
 
 def test_the_live_path_knows_the_rebuild_only_through_its_ports() -> None:
     """The consume loop, the projection, the reads and the worker import nothing of
     `application.rebuild`; the composition root hands them the rebuild's gate and watcher."""
     found = {}
-    live_path = [*sorted((SRC / "application").glob("*.py")), SRC / "entrypoints" / "worker.py"]
+    live_path = [
+        *sorted((SRC / "application").glob("*.py")),
+        SRC / "entrypoints" / "ingestion_worker.py",
+    ]
     for path in live_path:
         rebuild = {
             module

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from adapters.memory.stand_ins import MemoryMetrics
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from application.broker_commits import BrokerCommits
 from application.ports import Position

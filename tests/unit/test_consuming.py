@@ -9,9 +9,12 @@ from typing import Any, TypeVar
 
 import pytest
 
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.record_source import MemoryRecordSource
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, MemoryTopic, NullSpans
+from adapters.memory.topic import MemoryTopic
 from adapters.memory.views import MemoryViewStore
+from adapters.tracing.null_spans import NullSpans
 from application.consuming import (
     ConsumeSettings,
     ConsumeTopic,

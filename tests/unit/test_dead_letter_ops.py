@@ -12,7 +12,7 @@ from adapters.memory.dead_letter_ops import (
     MemoryRedriveLedger,
     MemoryRedriveSender,
 )
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.dead_letter_ops import Outcome, RedriveDeadLetters, RedriveRequest
 from application.errors import InvalidParameter, Unavailable
 from application.ports import DeadLetter, LetterId

@@ -11,7 +11,7 @@ from adapters.memory.dead_letter_ops import (
     MemoryRedriveLedger,
     MemoryRedriveSender,
 )
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.ports import DeadLetter, DeadLetterReader, RedriveLedger, RedriveSender
 from tests.contracts.dead_letter_ops import (
     DeadLetterReaderContract,

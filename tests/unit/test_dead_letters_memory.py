@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.memory.stand_ins import MemoryDeadLetters
+from adapters.memory.dead_letters import MemoryDeadLetters
 from tests.contracts.dead_letters import DeadLetterSinkContract, Letter
 
 pytestmark = pytest.mark.unit

@@ -15,7 +15,7 @@ from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
 from adapters.http import ops
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.ports import EndOffsets
 from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container

@@ -19,7 +19,7 @@ from adapters.memory.dead_letter_ops import (
     MemoryRedriveLedger,
     MemoryRedriveSender,
 )
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.dead_letter_ops import ListDeadLetters, RedriveDeadLetters, ShowDeadLetter
 from application.ports import DeadLetter
 from tests.support.ops_app import memory_app_with

@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from entrypoints.asgi import create_app_from_container
 from entrypoints.bootstrap import build_container
 from entrypoints.settings import Settings

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from application.ports import BatchWrite, DeadLetterSink, ProjectionTransaction
 from domain.batch import OrderSnapshot

@@ -12,7 +12,7 @@ import pytest
 from adapters.memory.rebuild_log import MemoryRebuildLog
 from adapters.memory.replay import MemoryTopicReplay, OpenMemoryReplay
 from adapters.memory.shadow import MemoryShadowViews
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from adapters.memory.views import MemoryViewStore
 from application.rebuild.ports import OpenReplay, RebuildLog, ShadowViews
 from tests.contracts.rebuild_log import RebuildLogContract, RebuildLogOutageContract

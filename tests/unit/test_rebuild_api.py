@@ -12,7 +12,7 @@ from msgspec.structs import replace
 
 from adapters.http.rebuilds import rebuild_controller
 from adapters.memory.rebuild_log import MemoryRebuildLog
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.rebuild.model import RebuildState
 from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 from tests.support.ops_app import memory_app_with

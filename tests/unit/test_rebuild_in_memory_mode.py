@@ -14,7 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.ports import BatchWrite, ProjectionTransaction
 from devtools.generator import GeneratorOptions
 from devtools.memory_demo import memory_pipeline

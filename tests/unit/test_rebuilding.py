@@ -24,7 +24,7 @@ from application.rebuild.requests import (
     RebuildsDisabled,
     StartRebuild,
 )
-from application.rebuild.worker import WatchRebuilds
+from application.rebuild.watching import WatchRebuilds
 from tests.unit.rebuild_harness import Harness, ManualClock, dump
 
 pytestmark = pytest.mark.unit

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import pytest
 
 from adapters.memory.record_source import MemoryRecordSource
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.ports import RecordSource
 from tests.contracts.record_source import RecordSourceContract
 

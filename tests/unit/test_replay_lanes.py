@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.memory.replay import MemoryTopicReplay
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.rebuild.model import Rebuild, RebuildMode
 from application.rebuild.replaying import RebuildRun, Replayer
 from domain.records import RawRecord
@@ -20,9 +20,13 @@ pytestmark = pytest.mark.unit
 
 
 def two_partitions() -> MemoryTopic:
+    """Two records on each partition, placed, not left to the keys: partition 0's lane holds
+    its first record until partition 1's lane starts, so partition 1 needs a record, and
+    partition 0 no more than that one and a full lane queue (2), or the replay waits on a
+    full queue before it reaches partition 1 and the test hangs."""
     topic = MemoryTopic("orders.events", 2)
-    for key in (b"a", b"b", b"c", b"d"):
-        topic.append(key, b"{}", ())
+    for n, partition in enumerate((0, 0, 1, 1)):
+        topic.append(f"k{n}".encode(), b"{}", (), partition=partition)
     return topic
 
 

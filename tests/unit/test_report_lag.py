@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory.stand_ins import FixedStatus, MemoryConsumerStates
+from adapters.memory.consumer_states import MemoryConsumerStates
+from adapters.memory.fixed_status import FixedStatus
 from adapters.memory.views import MemoryViewStore
 from application.ops import ReportLag, group_state
 from application.ports import ConsumerState, EndOffsets, MemberState

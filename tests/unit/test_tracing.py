@@ -16,7 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from adapters.tracing import OtelSpans, tracer_provider_from_env
 from adapters.tracing.http import tracing_plugins

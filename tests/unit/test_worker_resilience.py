@@ -12,7 +12,7 @@ import pytest
 from aiokafka.errors import KafkaConnectionError, UnknownError
 
 import adapters.kafka.dead_letters as dead_letters_module
-import entrypoints.worker as worker_module
+import entrypoints.ingestion_worker as worker_module
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from application.consuming import RebuildAwareStatus
 from application.ops import ConsumerProbe

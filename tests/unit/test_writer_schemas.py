@@ -10,10 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from adapters.registry.readers import AvroReader, UnreadableSchema
 from adapters.registry.source import RegistrySchemaSource, registry_client
+from adapters.tracing.null_spans import NullSpans
 from application.ports import RegistryUnavailable
 from application.projecting import ProjectBatch
 from application.writer_schemas import CachedSchemas, resolve

@@ -19,8 +19,8 @@ from aiokafka.errors import (
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
-from adapters.kafka.conversions import is_transient
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
+from adapters.kafka.transient_errors import is_transient
 from domain.records import RawRecord, Rejected
 
 

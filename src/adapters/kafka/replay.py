@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from adapters.kafka.closing import close_keeping_cancellation
-from adapters.kafka.conversions import to_raw_record
 from adapters.kafka.offsets import KafkaEndOffsets
+from adapters.kafka.records import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from application.errors import Unavailable
 from domain.records import RawRecord

@@ -16,7 +16,7 @@ from aiokafka.errors import (
 from loguru import logger
 
 from adapters.kafka.closing import close_keeping_cancellation
-from adapters.kafka.conversions import to_raw_record
+from adapters.kafka.records import to_raw_record
 from adapters.kafka.security import PLAINTEXT, KafkaSecurity
 from application.ports import PartitionListener, Position
 from domain.records import RawRecord

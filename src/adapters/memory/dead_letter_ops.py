@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import cast
 
 from adapters.memory.outage import Switchable
-from adapters.memory.stand_ins import MemoryTopic
+from adapters.memory.topic import MemoryTopic
 from application.errors import Unavailable
 from application.ports import (
     REDRIVE_COUNT_HEADER,

@@ -1,6 +1,8 @@
-"""OpenTelemetry tracing: the provider from OTEL_* variables, spans, record trace context."""
+"""OpenTelemetry tracing: the provider from OTEL_* variables, spans (or none, with tracing off),
+record trace context."""
 
+from adapters.tracing.null_spans import NullSpans
 from adapters.tracing.provider import tracer_provider_from_env, tracing_enabled
 from adapters.tracing.spans import OtelSpans
 
-__all__ = ["OtelSpans", "tracer_provider_from_env", "tracing_enabled"]
+__all__ = ["NullSpans", "OtelSpans", "tracer_provider_from_env", "tracing_enabled"]

@@ -5,5 +5,6 @@ live tables in place).
 - `ports`: what running one needs from outside (shadow views, topic replay, the live worker)
 - `requests`: start, follow, cancel (API and CLI)
 - `runner`: run one claimed rebuild; `replaying`, `swapping`, `recording`: its parts
-- `worker`: the worker process's side (the gate before the live projection, the watcher)
+- `live_gate`, `watching`: the worker process's side (the gate before the live projection,
+  the watcher that claims and runs requests)
 """

@@ -1,7 +1,7 @@
 """View rebuilds: what one is, how its state may move, how far it got, where it is recorded.
 
 The API only records a request (state RUNNING, phase QUEUED, application/rebuild/requests.py);
-the process that runs the live worker claims and executes it (application/rebuild/worker.py,
+the process that runs the live worker claims and executes it (application/rebuild/watching.py,
 runner.py), so the record in the store is the one truth that every process and every
 restart sees.
 """

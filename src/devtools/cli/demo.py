@@ -14,7 +14,7 @@ from devtools.generator import GeneratorOptions
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from adapters.memory.stand_ins import MemoryTopic
+    from adapters.memory.topic import MemoryTopic
 
 
 @click.command("demo")

@@ -36,8 +36,8 @@ def command() -> None:
 async def _consume(container: Container) -> int:
     """`streamview consume`: the worker alone, its metrics on a port of their own."""
     from adapters.metrics.server import metrics_served
+    from entrypoints.ingestion_worker import Worker, on_stop_signal
     from entrypoints.wiring.lifetimes import WorkerResource, holding
-    from entrypoints.worker import Worker, on_stop_signal
 
     stopping = asyncio.Event()
     on_stop_signal(stopping.set)

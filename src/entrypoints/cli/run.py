@@ -49,7 +49,7 @@ async def _serve_with_worker(
 
     from entrypoints.asgi import create_app_from_container
     from entrypoints.bootstrap import build_container, with_worker_probe
-    from entrypoints.worker import EXIT_FAILED, on_stop_signal, run_restarting
+    from entrypoints.ingestion_worker import EXIT_FAILED, on_stop_signal, run_restarting
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager

@@ -9,10 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from adapters.kafka.access import Names
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.security import kafka_security
-from adapters.memory.stand_ins import NullSpans
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.pool import make_pool
-from adapters.tracing import OtelSpans, tracer_provider_from_env
+from adapters.tracing import NullSpans, OtelSpans, tracer_provider_from_env
 from entrypoints.views import ViewSettings, configured_views, view_schemas
 from entrypoints.wiring.lifetimes import ApiResource, WorkerResource, closed_at_exit, opened_pool
 

@@ -8,7 +8,7 @@ from dependency_injector import containers, providers
 
 from adapters.kafka.source import KafkaRecordSource
 from application.consuming import ConsumeSettings
-from entrypoints.worker import Worker
+from entrypoints.ingestion_worker import Worker
 from entrypoints.worker_guards import WorkerGuards
 
 

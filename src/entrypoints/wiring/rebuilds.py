@@ -11,11 +11,12 @@ from adapters.kafka.replay import open_replay
 from adapters.postgres.rebuilds import PostgresRebuildLog
 from adapters.postgres.shadow import SHADOW, PostgresShadowViews
 from adapters.postgres.store import PostgresViewStore
+from application.rebuild.live_gate import LiveGate
 from application.rebuild.ports import BulkReplay
 from application.rebuild.recording import DiscardDeadLetters, DiscardMetrics
 from application.rebuild.requests import CancelRebuild, GetRebuild, StartRebuild
 from application.rebuild.runner import RebuildSettings, RunRebuild
-from application.rebuild.worker import LiveGate, WatchRebuilds
+from application.rebuild.watching import WatchRebuilds
 
 
 class Rebuilds(containers.DeclarativeContainer):

@@ -1,5 +1,5 @@
-"""The rebuild side of the worker process: a gate in front of the live projection, so that a
-rebuild can hold the live worker in-process, and the loop that claims and runs requests."""
+"""The worker process's rebuild watcher: it polls the rebuild log, claims the requests and
+runs them next to the live worker."""
 
 from __future__ import annotations
 
@@ -8,45 +8,13 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from loguru import logger
 
-from application.consuming import RebuildAwareStatus
-from application.errors import LiveViewsRewritten
-from application.projecting import BatchOutcome, Project
 from application.rebuild.model import Rebuild, RebuildState
 from application.rebuild.ports import RebuildLog
-from domain.records import RawRecord
-
-
-class LiveGate:
-    """Stands in front of the live worker's projection (it is the worker's `project`), so
-    that a rebuild can hold the worker in this process; implements LiveWorker."""
-
-    def __init__(self, project: Project, status: RebuildAwareStatus) -> None:
-        self._project = project
-        self._status = status
-        self._lock = asyncio.Lock()  # held by each batch, and by a rebuild while it is paused
-        self._reposition = False
-
-    async def __call__(self, records: Sequence[RawRecord]) -> BatchOutcome:
-        async with self._lock:
-            if self._reposition:
-                self._reposition = False
-                raise LiveViewsRewritten("the views were rebuilt in place: seek to the positions")
-            return await self._project(records)
-
-    @contextlib.asynccontextmanager
-    async def paused(self, reposition: bool = False) -> AsyncIterator[None]:
-        async with self._lock:  # the batch in flight, if any, finishes first
-            self._status.held = True
-            try:
-                yield
-            finally:
-                self._status.held = False
-                self._reposition = self._reposition or reposition
 
 
 def worker_identity() -> str:

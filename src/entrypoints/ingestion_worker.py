@@ -19,10 +19,10 @@ import psycopg
 from loguru import logger
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.kafka.conversions import is_transient as kafka_is_transient
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.source import KafkaRecordSource
+from adapters.kafka.transient_errors import is_transient as kafka_is_transient
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.migrations import SchemaError, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic, WorkerStatus

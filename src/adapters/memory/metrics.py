@@ -1,0 +1,36 @@
+"""The projection's metrics in memory: counters that tests read instead of Prometheus."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from domain.batch import BatchResult
+from domain.records import Rejected
+
+
+class MemoryMetrics:
+    """Counts what CONTRACT §6 counts, readable by tests."""
+
+    def __init__(self) -> None:
+        self.events: Counter[str] = Counter()
+        self.duplicates = 0
+        self.out_of_order: Counter[str] = Counter()
+        self.dead_letters: Counter[str] = Counter()
+        self.stashed = 0
+        self.writes: list[float] = []
+        self.formats: Counter[str] = Counter()
+
+    def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
+        self.events.update(result.tally.applied)
+        self.duplicates += result.tally.duplicates
+        self.out_of_order["late"] += result.tally.late
+        self.out_of_order["gap"] += result.tally.gaps
+        self.dead_letters.update(r.reason.value for r in rejected)
+        self.stashed += result.stash_delta
+
+    def write_observed(self, seconds: float) -> None:
+        self.writes.append(seconds)
+
+    def records_decoded(self, formats: Mapping[str, int]) -> None:
+        self.formats.update(formats)
