@@ -12,7 +12,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 import psycopg
@@ -24,7 +24,7 @@ from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.kafka.source import KafkaRecordSource
 from adapters.kafka.transient_errors import is_transient as kafka_is_transient
 from adapters.metrics.prometheus import PrometheusMetrics
-from adapters.postgres.migrations import SchemaError, check_schema
+from adapters.postgres.migrations import SchemaError, ViewSchema, check_schema
 from application.consuming import ConsumeSettings, ConsumeTopic, WorkerStatus
 from application.errors import LiveViewsRewritten
 from application.ops import ReportLag
@@ -120,8 +120,11 @@ class Worker:
         dead_letters: KafkaDeadLetters,
         end_offsets: KafkaEndOffsets,
         lag_refresh_seconds: float,
+        views: Sequence[ViewSchema] = (),
     ) -> None:
+        """`views`: the tables of the enabled plug-in views, checked with the engine's."""
         self._settings, self._database_url, self._pool = settings, database_url, pool
+        self._views = tuple(views)
         self._new_source, self._project, self._store = new_source, project, store
         self._status, self._spans, self._watch_rebuilds = status, spans, watch_rebuilds
         self._report_lag, self._metrics, self._states = report_lag, metrics, consumer_states
@@ -200,7 +203,7 @@ class Worker:
         async for attempt in _attempts(stopping):
             try:
                 async with await psycopg.AsyncConnection.connect(self._database_url) as conn:
-                    await check_schema(conn)
+                    await check_schema(conn, self._views)
                 return
             except psycopg.OperationalError as error:
                 logger.warning("database unreachable (attempt {}): {}", attempt, error)

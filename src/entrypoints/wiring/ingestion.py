@@ -66,4 +66,5 @@ class Ingestion(containers.DeclarativeContainer):
         dead_letters=write_side.dead_letters,
         end_offsets=infrastructure.end_offsets,
         lag_refresh_seconds=providers.Callable(lambda ms: ms / 1000, config.lag_refresh_ms),
+        views=infrastructure.view_schemas,
     )
