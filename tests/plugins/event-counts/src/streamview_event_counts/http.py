@@ -8,6 +8,7 @@ from litestar.exceptions import NotFoundException
 
 from streamview_event_counts.domain import EventCount
 from streamview_event_counts.ports import EventCountReader
+from streamview_event_counts.queries import GetEventCount
 
 
 class EventCountsController(Controller):
@@ -16,23 +17,26 @@ class EventCountsController(Controller):
 
     @get("/{orderId:str}", summary="How many events an order applied")
     async def show(
-        self, orderId: str, event_counts: NamedDependency[EventCountReader]
+        self, orderId: str, get_event_count: NamedDependency[GetEventCount]
     ) -> EventCount:
         """The order's count of applied events and the type of the last one."""
-        found = await event_counts.get(orderId)
+        found = await get_event_count(orderId)
         if found is None:
             raise NotFoundException(f"no events counted for order {orderId!r}")
         return found
 
 
 def routes(reader: EventCountReader) -> list[Router]:
-    def provide() -> EventCountReader:
-        return reader
+    """The view's routes, with their use case as a dependency (a class: Litestar checks a
+    dependency's type at run time, which a Protocol cannot be checked against)."""
+
+    def provide() -> GetEventCount:
+        return GetEventCount(reader)
 
     return [
         Router(
             "/",
             route_handlers=[EventCountsController],
-            dependencies={"event_counts": Provide(provide, sync_to_thread=False)},
+            dependencies={"get_event_count": Provide(provide, sync_to_thread=False)},
         )
     ]
