@@ -7,7 +7,7 @@ import msgspec
 from domain.events import OrderEvent, event_type
 
 
-class EventCount(msgspec.Struct, frozen=True, rename="camel"):
+class EventCount(msgspec.Struct, frozen=True):
     order_id: str
     events: int
     last_type: str

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Router, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 
-from streamview_event_counts.domain import EventCount
 from streamview_event_counts.ports import EventCountReader
 from streamview_event_counts.queries import GetEventCount
+
+
+class EventCountBody(msgspec.Struct, frozen=True, rename="camel"):
+    """The response: camelCase, as every StreamView body (the row's columns stay snake_case)."""
+
+    order_id: str
+    events: int
+    last_type: str
+    last_event_sequence: int
 
 
 class EventCountsController(Controller):
@@ -18,12 +27,12 @@ class EventCountsController(Controller):
     @get("/{orderId:str}", summary="How many events an order applied")
     async def show(
         self, orderId: str, get_event_count: NamedDependency[GetEventCount]
-    ) -> EventCount:
+    ) -> EventCountBody:
         """The order's count of applied events and the type of the last one."""
         found = await get_event_count(orderId)
         if found is None:
             raise NotFoundException(f"no events counted for order {orderId!r}")
-        return found
+        return EventCountBody(**msgspec.structs.asdict(found))
 
 
 def routes(reader: EventCountReader) -> list[Router]:
