@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Router, get
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
 
 from streamview_event_counts.ports import EventCountReader
@@ -26,7 +27,7 @@ class EventCountsController(Controller):
 
     @get("/{orderId:str}", summary="How many events an order applied")
     async def show(
-        self, orderId: str, get_event_count: NamedDependency[GetEventCount]
+        self, orderId: FromPath[str], get_event_count: NamedDependency[GetEventCount]
     ) -> EventCountBody:
         """The order's count of applied events and the type of the last one."""
         found = await get_event_count(orderId)
