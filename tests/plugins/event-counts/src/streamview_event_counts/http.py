@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Router, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from streamview_event_counts.ports import EventCountReader
 from streamview_event_counts.queries import GetEventCount
