@@ -10,7 +10,10 @@ from typing import Annotated
 import msgspec
 
 # No NUL: PostgreSQL text cannot hold it, and one such record would block its partition.
-Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern="^[^\\x00]+$")]
+IDENTIFIER_MAX_LENGTH = 64
+Identifier = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, pattern="^[^\\x00]+$")
+]
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -142,3 +145,9 @@ EVENT_TYPES: dict[str, type[OrderCreated | OrderItemAdded | OrderStatusChanged]]
 def event_type(event: OrderEvent) -> str:
     """The `type` value of an event, as producers wrote it."""
     return type(event).__struct_config__.tag  # type: ignore[return-value]
+
+
+def is_identifier(text: str) -> bool:
+    """Whether `text` could be an `Identifier` (an orderId, customerId, …): a path parameter
+    that is not cannot name anything stored, so a read need not ask."""
+    return 0 < len(text) <= IDENTIFIER_MAX_LENGTH and "\x00" not in text

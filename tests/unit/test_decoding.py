@@ -6,10 +6,18 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from domain.decoding import decode_record
-from domain.events import OrderCreated, OrderItemAdded, OrderStatus, OrderStatusChanged
+from domain.events import (
+    Identifier,
+    OrderCreated,
+    OrderItemAdded,
+    OrderStatus,
+    OrderStatusChanged,
+    is_identifier,
+)
 from domain.records import Accepted, DlqReason, RawRecord, Rejected
 from tests.support.events import Body, item, item_added, order_created, record, status_changed
 
@@ -332,3 +340,23 @@ def test_brackets_in_strings_and_many_items_are_not_nesting() -> None:
     event = _accepted(record(body)).envelope.event
 
     assert isinstance(event, OrderCreated) and len(event.items) == 400
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("o-1", True), ("x" * 64, True), ("", False), ("x" * 65, False), ("a\x00b", False)],
+)
+def test_the_identifier_rule_is_the_decoders(text: str, expected: bool) -> None:
+    """What a path parameter is checked against (is_identifier) is what the decoder takes."""
+    try:
+        msgspec.convert({"id": text}, _Identified)
+        decodes = True
+    except msgspec.ValidationError:
+        decodes = False
+
+    assert is_identifier(text) is expected
+    assert decodes is expected
+
+
+class _Identified(msgspec.Struct):
+    id: Identifier

@@ -33,12 +33,11 @@ from application.change_hub import SubscribersFull
 from application.change_stream import ChangeStream, OpenChangeStream, ResumeGone
 from application.errors import InvalidParameter
 from application.ports import Change, ChangeFilter
-from domain.events import OrderStatus
+from domain.events import OrderStatus, is_identifier
 
 EVENT_STREAM = "text/event-stream"
 TYPE_GONE = "urn:streamview:problem:changes-gone"
 RETRY_MS = 2000  # how long an EventSource waits before it reconnects
-MAX_ID_LENGTH = 64
 _encode = msgspec.json.Encoder().encode
 _HEARTBEAT = b": heartbeat\n\n"
 
@@ -176,7 +175,7 @@ def changes_controller(
             last_event_id: LastEventId = None,
         ) -> Response[Any]:
             """Server-Sent Events: every change of this order."""
-            if not orderId or len(orderId) > MAX_ID_LENGTH or "\x00" in orderId:
+            if not is_identifier(orderId):
                 raise InvalidParameter("orderId", "must be 1 to 64 characters, without NUL")
             return await respond(open_change_stream, ChangeFilter(order_id=orderId), last_event_id)
 

@@ -53,8 +53,8 @@ from application.freshness import (
 )
 from application.ports import OrderDetail
 from application.queries import GetOrder, ListOrders, ListRequest
+from domain.events import is_identifier
 
-MAX_ID_LENGTH = 64
 _CACHING = {"Cache-Control": "no-cache"}  # clients may keep a copy but must revalidate it
 
 
@@ -94,7 +94,7 @@ class OrdersController(Controller):
         once the views have caught up with the client's writes (read-your-writes)."""
         sequence, wanted = parse_min_sequence(min_sequence), _min_position(min_position)
         seconds = parse_wait(wait, read_freshness.max_wait_seconds)
-        if not orderId or len(orderId) > MAX_ID_LENGTH or "\x00" in orderId:
+        if not is_identifier(orderId):
             raise NotFound(f"order {orderId!r} not found")  # cannot exist: no need to ask
         try:
             started = time.monotonic()
