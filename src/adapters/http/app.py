@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Litestar, Router
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -16,6 +15,7 @@ from litestar.plugins import PluginProtocol
 from prometheus_client import CollectorRegistry, Histogram
 
 from adapters.http.auth import OpsPolicy
+from adapters.http.dependencies import use_cases as use_cases_of
 from adapters.http.health import HealthController
 from adapters.http.limits import HeaderLimits
 from adapters.http.metrics import RequestMetrics, metrics_endpoint
@@ -79,10 +79,7 @@ def create_app(
         handlers.append(metrics_endpoint(metrics.registry))
     app = Litestar(
         route_handlers=handlers,
-        dependencies={
-            name: Provide(_resolver(factory), sync_to_thread=False)
-            for name, factory in vars(use_cases).items()
-        },
+        dependencies=use_cases_of(**vars(use_cases)),
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[RequestMetrics(metrics.requests)] if metrics is not None else [],
         lifespan=list(lifespan),
@@ -112,11 +109,3 @@ def create_app(
     # Ahead of routing: every path, matched or not, is bounded.
     app.asgi_handler = HeaderLimits(app.asgi_handler)
     return app
-
-
-def _resolver(factory: Callable[[], Any]) -> Callable[[], Any]:
-    # A plain function: Litestar inspects the signature of what it is given.
-    def resolve() -> Any:
-        return factory()
-
-    return resolve

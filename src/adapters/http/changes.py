@@ -13,12 +13,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import FromPath, HeaderParameter
 from litestar.response import Stream
 
+from adapters.http.dependencies import use_cases
 from adapters.http.limits import limits_spec
 from adapters.http.params import CustomerId, Statuses, customer_filter, optional, split_statuses
 from adapters.http.problems import (
@@ -126,9 +127,6 @@ def changes_controller(
 ) -> type[Controller]:
     """The change-stream routes over this use case factory; `sent` counts events written."""
 
-    def resolve() -> Any:
-        return open_stream()
-
     async def respond(
         open_change_stream: OpenChangeStream, filter_: ChangeFilter, last_event_id: str | None
     ) -> Response[Any]:
@@ -150,7 +148,7 @@ def changes_controller(
     class ChangesController(Controller):
         path = "/changes"
         tags = ("changes",)
-        dependencies = {"open_change_stream": Provide(resolve, sync_to_thread=False)}  # noqa: RUF012
+        dependencies = use_cases(open_change_stream=open_stream)
 
         @get("/orders", summary="Stream changes of the orders view", responses=_RESPONSES)
         async def stream_orders(

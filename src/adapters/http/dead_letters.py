@@ -11,10 +11,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from adapters.http.dependencies import use_cases
 from adapters.http.limits import limits_spec
 from adapters.http.ops import OPS_RESPONSES
 from adapters.http.params import optional, parse_moment
@@ -214,20 +215,14 @@ def dead_letters_controller(
     show_factory: Callable[[], ShowDeadLetter],
     redrive_factory: Callable[[], RedriveDeadLetters],
 ) -> type[Controller]:
-    def provide(factory: Callable[[], Any]) -> Provide:
-        def resolve() -> Any:
-            return factory()
-
-        return Provide(resolve, sync_to_thread=False)
-
     class DeadLettersController(Controller):
         path = "/ops/dead-letters"
         tags = ("ops",)
-        dependencies = {  # noqa: RUF012 - Litestar reads it from the class
-            "list_dead_letters": provide(list_factory),
-            "show_dead_letter": provide(show_factory),
-            "redrive_dead_letters": provide(redrive_factory),
-        }
+        dependencies = use_cases(
+            list_dead_letters=list_factory,
+            show_dead_letter=show_factory,
+            redrive_dead_letters=redrive_factory,
+        )
 
         @get(
             "/",

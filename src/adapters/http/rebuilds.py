@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from adapters.http.dependencies import use_cases
 from adapters.http.limits import limits_spec
 from adapters.http.ops import OPS_RESPONSES
 from adapters.http.problems import problem_spec, unavailable_spec
@@ -82,19 +83,9 @@ def rebuild_controller(
 ) -> type[Controller]:
     """The controller over these use case factories (called once per request)."""
 
-    def provide(factory: Callable[[], Any]) -> Provide:
-        def resolve() -> Any:
-            return factory()
-
-        return Provide(resolve, sync_to_thread=False)
-
     class RebuildController(Controller):
         tags = ("ops",)
-        dependencies = {  # noqa: RUF012 - Litestar reads it from the class
-            "start_rebuild": provide(start),
-            "get_rebuild": provide(status),
-            "cancel_rebuild": provide(cancel),
-        }
+        dependencies = use_cases(start_rebuild=start, get_rebuild=status, cancel_rebuild=cancel)
 
         @post(
             ["/views/rebuild", "/ops/views/rebuild"],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Router, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from adapters.http.dependencies import use_cases
 from streamview_event_counts.ports import EventCountReader
 from streamview_event_counts.queries import GetEventCount
 
@@ -37,16 +38,11 @@ class EventCountsController(Controller):
 
 
 def routes(reader: EventCountReader) -> list[Router]:
-    """The view's routes, with their use case as a dependency (a class: Litestar checks a
-    dependency's type at run time, which a Protocol cannot be checked against)."""
-
-    def provide() -> GetEventCount:
-        return GetEventCount(reader)
-
+    """The view's routes, with their use case as a dependency, given the engine's way."""
     return [
         Router(
             "/",
             route_handlers=[EventCountsController],
-            dependencies={"get_event_count": Provide(provide, sync_to_thread=False)},
+            dependencies=use_cases(get_event_count=lambda: GetEventCount(reader)),
         )
     ]
