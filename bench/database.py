@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 
-from adapters.postgres.migrations import migrate
+from adapters.postgres.migrations import ViewSchema, migrate
+from entrypoints.views import configured_views, view_schemas
+
+
+def enabled_view_schemas() -> list[ViewSchema]:
+    """The tables of the views the benchmarked workers run (STREAMVIEW_VIEWS, as they read it)."""
+    return view_schemas(configured_views(os.environ.get("STREAMVIEW_VIEWS", "orders")))
 
 
 async def migrated(database_url: str) -> str:
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        await migrate(conn)
+        await migrate(conn, enabled_view_schemas())
         await conn.commit()
     return database_url
 

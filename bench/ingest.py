@@ -30,6 +30,7 @@ from adapters.kafka.offsets import KafkaEndOffsets
 from adapters.postgres.migrations import migrate
 from adapters.postgres.tables import POSITIONS_TABLE
 from application.consuming import BATCH_MAX_RECORDS
+from bench.database import enabled_view_schemas
 from bench.ports import free_port
 from devtools.generator import GeneratorOptions, generate
 from devtools.producing import publish
@@ -50,7 +51,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         _create_database(args.admin_database_url, name)
         try:
             async with await psycopg.AsyncConnection.connect(database_url) as conn:
-                await migrate(conn)
+                await migrate(conn, enabled_view_schemas())
             return await _measure(args, topic, database_url)
         finally:
             if not args.keep:

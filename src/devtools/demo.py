@@ -38,6 +38,10 @@ class DemoOptions:
     log_dir: Path = Path("/tmp")
 
 
+# Both views StreamView ships; STREAMVIEW_VIEWS set in the environment wins.
+DEMO_VIEWS = "orders,customers"
+
+
 def run_demo(options: DemoOptions) -> int:
     with _stack(options) as (env, producer_env):
         _cli(env, "migrate")
@@ -59,6 +63,7 @@ def _stack(options: DemoOptions) -> Iterator[tuple[dict[str, str], dict[str, str
     secured stack the service's principal may not write to the topic: the admin produces)."""
     # A demo is development: the built-in secrets stand in for those not set.
     env = dict(os.environ, STREAMVIEW_HTTP_PORT=str(options.port), STREAMVIEW_DEV_MODE="true")
+    env.setdefault("STREAMVIEW_VIEWS", DEMO_VIEWS)
     if options.use_existing:
         yield env, {}
         return
@@ -223,7 +228,7 @@ def _print_tour(base_url: str, token: str, formats: str = "") -> None:
     u = base_url.replace("127.0.0.1", "localhost")
     tour = f"""
 [bold green]StreamView is ready.[/] Where to look:
-  API            {u}/orders
+  API            {u}/orders  {u}/customers
   Swagger UI     {u}/schema/swagger
   Metrics        {u}/metrics
   Health         {u}/health/ready
@@ -233,6 +238,10 @@ Try:
   curl -s '{u}/orders?status=PAID&sort=-totalGross&pageSize=3'
   curl -s '{u}/orders/ord-0000042'
   curl -si '{u}/orders?pageSize=2' | grep -i '^link'
+  curl -s '{u}/customers?sort=-orderCount&pageSize=3'              # the customers view
+  curl -s '{u}/customers?currency=EUR&sort=-totalGross&pageSize=3'
+  curl -s '{u}/customers/cust-00042'
+  curl -s '{u}/customers/cust-00042/orders?pageSize=3'
   curl -s -H 'Authorization: Bearer {token}' {u}/lags
   curl -s {u}/metrics | grep ^streamview_
 (the token above comes from `streamview token --role ops`)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -72,12 +73,14 @@ def command(
 def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
     import uvicorn
 
+    from devtools.demo import DEMO_VIEWS
     from devtools.memory_demo import memory_pipeline
     from entrypoints.asgi import create_app_from_container
     from entrypoints.bootstrap import build_container
     from entrypoints.settings import Settings
 
-    container = build_container(Settings.from_env(backend="memory", dev_mode=True))
+    views = os.environ.get("STREAMVIEW_VIEWS", DEMO_VIEWS)
+    container = build_container(Settings.from_env(backend="memory", dev_mode=True, views=views))
     options = GeneratorOptions(
         orders=orders,
         seed=seed,
@@ -92,4 +95,5 @@ def _in_memory(orders: int, rate: float, port: int, seed: int) -> None:
     app = create_app_from_container(container, lifespan=[pipeline])
     click.echo(f"StreamView in-memory demo on http://localhost:{port}  (Ctrl-C to stop)", err=True)
     click.echo(f"  curl 'localhost:{port}/orders?pageSize=5'", err=True)
+    click.echo(f"  curl 'localhost:{port}/customers?sort=-orderCount&pageSize=5'", err=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
