@@ -133,8 +133,11 @@ class ProjectBatch:
                 # Sent before the transaction that takes them out of the stash commits: a
                 # crash in between sends them again, it never loses them.
                 await self._publish([_refused_letter(e, accepted) for e in result.refused])
-            for part in tx.view_parts:
-                await part.project(result.applied)
+            for view, part in tx.view_parts.items():
+                with self._spans.span("view", view=view, events=len(result.applied)):
+                    started = time.perf_counter()
+                    await part.project(result.applied)
+                    self._metrics.view_projected(view, time.perf_counter() - started)
             await tx.save(BatchWrite(self._group, result, positions))
             return result
 

@@ -122,12 +122,14 @@ def enabled_views(
     return [installed[name] for name in names]
 
 
-def postgres_parts(views: Sequence[ViewPlugin], settings: ViewSettings) -> list[PartOnConnection]:
-    return [v.postgres_part(settings) for v in views if v.postgres_part is not None]
+def postgres_parts(
+    views: Sequence[ViewPlugin], settings: ViewSettings
+) -> dict[str, PartOnConnection]:
+    return {v.name: v.postgres_part(settings) for v in views if v.postgres_part is not None}
 
 
-def memory_views(views: Sequence[ViewPlugin], settings: ViewSettings) -> list[MemoryView]:
-    return [v.memory(settings) for v in views if v.memory is not None]
+def memory_views(views: Sequence[ViewPlugin], settings: ViewSettings) -> dict[str, MemoryView]:
+    return {v.name: v.memory(settings) for v in views if v.memory is not None}
 
 
 def configured_views(names: str) -> list[ViewPlugin]:
@@ -143,9 +145,9 @@ def postgres_routes(views: Sequence[ViewPlugin], context: ReadContext) -> list[A
     return [r for v in views if v.postgres_routes is not None for r in v.postgres_routes(context)]
 
 
-def memory_routes(views: Sequence[MemoryView], cursors: Any) -> list[Any]:
-    return [r for v in views for r in v.routes(ReadContext(None, cursors))]
+def memory_routes(views: Mapping[str, MemoryView], cursors: Any) -> list[Any]:
+    return [r for v in views.values() for r in v.routes(ReadContext(None, cursors))]
 
 
-def memory_parts(views: Sequence[MemoryView]) -> list[PartOnCommit]:
-    return [v.part for v in views]
+def memory_parts(views: Mapping[str, MemoryView]) -> dict[str, PartOnCommit]:
+    return {name: v.part for name, v in views.items()}

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from adapters.postgres.store import PostgresViewStore
+from adapters.tracing import NullSpans
 from application.ports import BatchWrite, ProjectionTransaction
 from application.projecting import ProjectBatch
 from domain.batch import BatchResult, apply_batch
@@ -122,11 +124,13 @@ async def test_any_delivery_keeps_every_customer_row_equal_to_the_aggregate_of_i
     rng = random.Random(seed)
     batches = random_delivery(rng, random_log(rng))
     customers = MemoryCustomers()
-    in_memory = MemoryPipeline(tax, MemoryViewStore(parts=[customers.part_on_commit(tax)]))
+    in_memory = MemoryPipeline(
+        tax, MemoryViewStore(parts={"customers": customers.part_on_commit(tax)})
+    )
 
     async with customers_pool(database_url) as pool:
         project = ProjectBatch(
-            store=PostgresViewStore(pool, parts=[part_on_connection(tax)]),
+            store=PostgresViewStore(pool, parts={"customers": part_on_connection(tax)}),
             dead_letters=MemoryDeadLetters(),
             metrics=MemoryMetrics(),
             spans=NullSpans(),
@@ -173,7 +177,7 @@ async def engine_batch(
     async def work(tx: ProjectionTransaction) -> BatchResult:
         result = apply_batch(await tx.load({e.order_id for e in envelopes}), envelopes)
         await loaded()
-        for part in tx.view_parts:
+        for part in tx.view_parts.values():
             await part.project(result.applied)
         await projected()
         await tx.save(BatchWrite("g", result, ()))
@@ -259,7 +263,7 @@ async def test_two_writers_applying_the_same_event_count_it_once(
     log = _order_of("c-1")
     setup, batch = (log[:1], log[1:2]) if known else ([], log[:1])
     async with customers_pool(database_url) as pool:
-        store = PostgresViewStore(pool, parts=[part_on_connection()])
+        store = PostgresViewStore(pool, parts={"customers": part_on_connection()})
         if setup:
             await engine_batch(store, setup)
 
@@ -288,7 +292,7 @@ async def test_the_writer_that_applied_more_takes_the_order_as_far(
     log = _order_of("c-1")
     short, long = log[1:2], log[1:3]
     async with customers_pool(database_url) as pool:
-        store = PostgresViewStore(pool, parts=[part_on_connection()])
+        store = PostgresViewStore(pool, parts={"customers": part_on_connection()})
         await engine_batch(store, log[:1])
 
         # From the same state, one applies sequence 2, the other 2 and 3, and commits first

@@ -43,3 +43,5 @@ async def test_the_guides_view_runs_in_memory_beside_orders() -> None:
         "lastEventSequence": 4,
     }
     assert (second.json()["events"], missing.status_code) == (2, 404)
+    # Observed per view, one observation per batch that reached the view.
+    assert container.write_side.metrics().view_writes == {"event_counts": 2}

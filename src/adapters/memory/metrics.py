@@ -19,6 +19,7 @@ class MemoryMetrics:
         self.dead_letters: Counter[str] = Counter()
         self.stashed = 0
         self.writes: list[float] = []
+        self.view_writes: Counter[str] = Counter()  # batches each plug-in view projected
         self.formats: Counter[str] = Counter()
 
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
@@ -31,6 +32,9 @@ class MemoryMetrics:
 
     def write_observed(self, seconds: float) -> None:
         self.writes.append(seconds)
+
+    def view_projected(self, view: str, seconds: float) -> None:
+        self.view_writes[view] += 1
 
     def records_decoded(self, formats: Mapping[str, int]) -> None:
         self.formats.update(formats)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -48,13 +48,18 @@ class _Transaction:
     """Reads the committed tables; writes are held until commit, so a failure leaves nothing."""
 
     def __init__(
-        self, tables: _Tables, changes: MemoryChangeLog, parts: Sequence[PartOnCommit] = ()
+        self,
+        tables: _Tables,
+        changes: MemoryChangeLog,
+        parts: Mapping[str, PartOnCommit] | None = None,
     ) -> None:
         self._tables = tables
         self._changes = changes
         self.pending: list[BatchWrite] = []
         self._commit_hooks: list[Callable[[], None]] = []
-        self.view_parts: Sequence[ViewPart] = [part(self.on_commit) for part in parts]
+        self.view_parts: Mapping[str, ViewPart] = {
+            view: part(self.on_commit) for view, part in (parts or {}).items()
+        }
 
     def on_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` when this transaction commits: a plug-in view's held writes."""
@@ -118,11 +123,11 @@ class MemoryViewStore(Switchable):
     away for readers: they get `Unavailable`, as from the PostgreSQL store. Every commit logs
     the views it moved in `changes` (the ChangeLog), as the PostgreSQL writer does."""
 
-    def __init__(self, parts: Sequence[PartOnCommit] = ()) -> None:
+    def __init__(self, parts: Mapping[str, PartOnCommit] | None = None) -> None:
         """`parts`: the enabled plug-in views' shares of each projection transaction."""
         self._tables = _Tables()
         self._lock = asyncio.Lock()
-        self._parts = tuple(parts)
+        self._parts = dict(parts or {})
         self.changes = MemoryChangeLog()
 
     async def in_transaction(self, work: Callable[[_Transaction], Awaitable[T]]) -> T:

@@ -54,6 +54,14 @@ class PrometheusMetrics:
             buckets=_WRITE_BUCKETS,
             registry=r,
         )
+        # Not in CONTRACT §6: each plug-in view's share of a batch's transaction.
+        self.view_projections = Histogram(
+            "streamview_view_projection_duration_seconds",
+            "Duration of one plug-in view's part of a database write batch",
+            ["view"],
+            buckets=_WRITE_BUCKETS,
+            registry=r,
+        )
         self.http_requests = Histogram(
             "http_requests_duration_seconds",
             "HTTP request duration",
@@ -99,6 +107,9 @@ class PrometheusMetrics:
 
     def write_observed(self, seconds: float) -> None:
         self.upserts.observe(seconds)
+
+    def view_projected(self, view: str, seconds: float) -> None:
+        self.view_projections.labels(view=view).observe(seconds)
 
     def follow_state(self, status: ConsumerStatus) -> None:
         """Report `status.state` at every scrape: read when scraped, it is never stale."""

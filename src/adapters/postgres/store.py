@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -41,11 +41,11 @@ class PostgresViewStore(PostgresOrderReader):
         pool: AsyncConnectionPool,
         tables: ViewTables | None = None,
         retry: RetryPolicy | None = None,
-        parts: Sequence[PartOnConnection] = (),
+        parts: Mapping[str, PartOnConnection] | None = None,
     ) -> None:
         """`parts`: the enabled plug-in views' shares of each projection transaction."""
         super().__init__(pool, tables or ViewTables())
-        self._parts = tuple(parts)
+        self._parts = dict(parts or {})
         self._retry = retry or RetryPolicy()
         self._statements = WriteStatements(self._tables)
         self._stashed = sql.SQL("SELECT count(*) FROM {}").format(self._tables.stash_id)

@@ -15,7 +15,7 @@ than the arrays, pipelined `executemany` twice as slow.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -52,11 +52,13 @@ class PostgresTransaction:
         self,
         conn: AsyncConnection,
         statements: WriteStatements,
-        parts: Sequence[PartOnConnection] = (),
+        parts: Mapping[str, PartOnConnection] | None = None,
     ) -> None:
         self._conn = conn
         self._sql = statements
-        self.view_parts: Sequence[ViewPart] = [part(conn) for part in parts]
+        self.view_parts: Mapping[str, ViewPart] = {
+            view: part(conn) for view, part in (parts or {}).items()
+        }
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
         cursor = await self._conn.execute(self._sql.load, {"ids": list(order_ids)})

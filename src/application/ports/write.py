@@ -67,8 +67,9 @@ class ViewPart(Protocol):
 
 class ProjectionTransaction(Protocol):
     @property
-    def view_parts(self) -> Sequence[ViewPart]:
-        """The enabled plug-in views' parts of this transaction (none in a rebuild's shadow)."""
+    def view_parts(self) -> Mapping[str, ViewPart]:
+        """The enabled plug-in views' parts of this transaction, by view name (none in a
+        rebuild's shadow)."""
         ...
 
     async def load(self, order_ids: Collection[str]) -> dict[str, OrderSnapshot]:
@@ -112,6 +113,10 @@ class ProjectionMetrics(Protocol):
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None: ...
 
     def write_observed(self, seconds: float) -> None: ...
+
+    def view_projected(self, view: str, seconds: float) -> None:
+        """A plug-in view's part of one batch's transaction took `seconds`."""
+        ...
 
     def records_decoded(self, formats: Mapping[str, int]) -> None:
         """Records the decoder accepted, by wire format (`json`, `avro`, `json-schema`)."""

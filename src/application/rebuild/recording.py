@@ -84,6 +84,9 @@ class DiscardMetrics:
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
         return None
 
+    def view_projected(self, view: str, seconds: float) -> None:
+        return None
+
     def write_observed(self, seconds: float) -> None:
         return None
 
