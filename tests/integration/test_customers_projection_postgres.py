@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.memory.stand_ins import MemoryDeadLetters, MemoryMetrics, NullSpans
+from adapters.memory.dead_letters import MemoryDeadLetters
+from adapters.memory.metrics import MemoryMetrics
 from adapters.memory.views import MemoryViewStore
 from adapters.postgres.store import PostgresViewStore
+from adapters.tracing.null_spans import NullSpans
 from application.ports import BatchWrite, ProjectionTransaction
 from application.projecting import ProjectBatch
 from domain.batch import BatchResult, apply_batch
