@@ -60,18 +60,10 @@ class CursorCodec:
             _moment_text(filters.updated_from),
             _moment_text(filters.updated_to),
         )
-        body = self._encoder.encode(payload)
-        return f"{_b64(body)}.{_b64(self._sign(body))}"
+        return self.seal(self._encoder.encode(payload))
 
     def decode(self, token: str) -> Cursor:
-        try:
-            body_text, signature_text = token.split(".")
-            body = _unb64(body_text)
-            signature = _unb64(signature_text)
-        except ValueError:
-            raise CursorError("malformed cursor") from None
-        if not hmac.compare_digest(signature, self._sign(body)):
-            raise CursorError("cursor signature does not match (tampered or from another server)")
+        body = self.unseal(token)
         try:
             payload = self._decoder.decode(body)
             sort = parse_sort(payload.sort)
@@ -89,8 +81,27 @@ class CursorCodec:
         keyset = Keyset(value, payload.order_id, payload.backwards)
         return Cursor(sort, keyset, payload.page, payload.page_size, filters)
 
-    def _sign(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
+    def seal(self, body: bytes, purpose: str = "") -> str:
+        """`body` as an opaque token signed for `purpose`: other listings (views) seal their
+        own cursors with the service's secret, and a token sealed for one purpose does not
+        open for another. The orders listing's purpose is "" (its tokens sign the body)."""
+        return f"{_b64(body)}.{_b64(self._sign(body, purpose))}"
+
+    def unseal(self, token: str, purpose: str = "") -> bytes:
+        """The body of a token sealed for `purpose`; CursorError when it is not one."""
+        try:
+            body_text, signature_text = token.split(".")
+            body = _unb64(body_text)
+            signature = _unb64(signature_text)
+        except ValueError:
+            raise CursorError("malformed cursor") from None
+        if not hmac.compare_digest(signature, self._sign(body, purpose)):
+            raise CursorError("cursor signature does not match (tampered or from another server)")
+        return body
+
+    def _sign(self, body: bytes, purpose: str) -> bytes:
+        signed = f"{purpose}\x00".encode() + body if purpose else body
+        return hmac.new(self._secret, signed, hashlib.sha256).digest()[:16]
 
 
 def parse_sort(text: str) -> Sort:

@@ -1,12 +1,13 @@
 """Helpers of the customers view's PostgreSQL tests: a database migrated with the view's
-tables, and its rows read back."""
+tables, its rows read back, and rows inserted as they are stored (for the read side)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 
+import msgspec
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
@@ -15,6 +16,7 @@ from domain.events import OrderStatus
 from tests.contracts.customer_writes import Rows
 from tests.integration.postgres_support import open_pool
 from views.customers.domain import CurrencyTotals, CustomerSummary
+from views.customers.ports import CustomerDetail
 
 CUSTOMERS_SCHEMA = ViewSchema("customers", resources.files("views.customers") / "migrations")
 
@@ -61,3 +63,21 @@ async def customer_rows(pool: AsyncConnectionPool) -> Rows:
         currencies={(row[0], row[1]): CurrencyTotals(*row) for row in currencies},
         versions={row[0]: row[10] for row in summaries},
     )
+
+
+async def insert_customers(
+    conn: psycopg.AsyncConnection, details: Sequence[CustomerDetail]
+) -> None:
+    """Customers' rows (summary, currency rows, version) written as the write side stores them."""
+    async with conn.transaction(), conn.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO customers_view (customer_id, order_count, created_count, paid_count,"
+            " shipped_count, delivered_count, cancelled_count, first_order_at, last_order_at,"
+            " updated_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [(*msgspec.structs.astuple(d.summary), d.version) for d in details],
+        )
+        await cursor.executemany(
+            "INSERT INTO customer_totals_view (customer_id, currency, order_count, total_net,"
+            " total_gross) VALUES (%s, %s, %s, %s, %s)",
+            [msgspec.structs.astuple(t) for d in details for t in d.totals],
+        )

@@ -15,6 +15,7 @@ from views.customers.domain import (
     apply_customer_change,
     merge_changes,
 )
+from views.customers.ports import CustomerDetail
 
 
 class CustomerRows:
@@ -35,3 +36,21 @@ class CustomerRows:
             )
         self.row_writes += len(merged.customers) + len(merged.currencies)
         return merged
+
+
+class HeldCustomers:
+    """The customers view's in-memory rows as views.customers.memory holds them (summaries,
+    currencies, versions), seeded directly: what the in-memory reader reads."""
+
+    def __init__(self) -> None:
+        self.summaries: dict[str, CustomerSummary] = {}
+        self.currencies: dict[CurrencyKey, CurrencyTotals] = {}
+        self.versions: dict[str, int] = {}
+
+    def hold(self, details: Iterable[CustomerDetail]) -> None:
+        for detail in details:
+            customer_id = detail.summary.customer_id
+            self.summaries[customer_id] = detail.summary
+            self.versions[customer_id] = detail.version
+            for totals in detail.totals:
+                self.currencies[totals.key] = totals

@@ -162,3 +162,16 @@ def test_parse_sort(text: str, sort: Sort) -> None:
 def test_parse_sort_rejects_unknown_keys(text: str) -> None:
     with pytest.raises(ValueError, match="unknown sort key"):
         parse_sort(text)
+
+
+def test_a_token_sealed_for_one_listing_opens_for_it_alone() -> None:
+    token = codec.seal(b'["a body"]', "customers")
+
+    assert codec.unseal(token, "customers") == b'["a body"]'
+    for other in ("", "orders", "customer"):
+        with pytest.raises(CursorError):
+            codec.unseal(token, other)
+    with pytest.raises(CursorError):
+        codec.decode(token)  # the orders listing's cursors are sealed for ""
+    with pytest.raises(CursorError):
+        codec.unseal(_token(), "customers")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
@@ -154,38 +154,76 @@ class OrdersController(Controller):
     ) -> Response[OrderListBody]:
         """A page of orders, filtered and sorted; keyset `cursor` or `page` number; with
         `minPosition`, once the views have caught up with the client's writes."""
-        moments = parse_moment("from", updated_from), parse_moment("to", updated_to)
-        statuses = split_statuses(status)
-        wanted = _min_position(min_position)
-        seconds = parse_wait(wait, read_freshness.max_wait_seconds)
-        try:
-            await read_freshness.await_positions(wanted, seconds)
-        except NotReached as not_reached:
-            return cast("Response[OrderListBody]", not_reached_response(not_reached))
-        positions = read_freshness.positions  # before the read: the token never overstates
-        result = await list_orders(
-            ListRequest(
-                statuses=statuses,
-                customer_id=customer_filter(customer_id),
-                updated_from=moments[0],
-                updated_to=moments[1],
-                sort=sort,
-                page=parse_page(page),
-                page_size=parse_page_size(page_size),
-                cursor=cursor,
-            )
-        )
-        # The listing's own filters: with a cursor, those not sent are the cursor's.
-        filters = result.filters
-        kept = [("status", s.value) for s in filters.statuses]
-        kept += [("customerId", filters.customer_id)] if filters.customer_id is not None else []
-        bounds = filters.updated_from, filters.updated_to
-        kept += [(n, rfc3339(m)) for n, m in zip(("from", "to"), bounds, strict=True) if m]
-        kept += [("sort", str(result.sort)), ("pageSize", str(result.page_size))]
         path = f"{request.scope.get('root_path', '')}{self.path}"
-        link = page_links(path, kept, result)
-        headers = {"Link": link} if link else {}
-        return Response(order_list(result), headers={**headers, **position_headers(positions)})
+        return await order_list_response(
+            path,
+            list_orders,
+            read_freshness,
+            OrderListParams(
+                status, customer_id, updated_from, updated_to, sort, page, page_size, cursor
+            ),
+            min_position,
+            wait,
+        )
+
+
+class OrderListParams(NamedTuple):
+    """The query parameters of a listing of orders, as the client sent them."""
+
+    status: list[str] | None
+    customer_id: str | None
+    updated_from: str | None
+    updated_to: str | None
+    sort: str | None
+    page: str | None
+    page_size: str | None
+    cursor: str | None
+
+
+async def order_list_response(
+    path: str,
+    list_orders: ListOrders,
+    read_freshness: ReadFreshness,
+    params: OrderListParams,
+    min_position: str | None,
+    wait: str | None,
+    *,
+    customer_in_path: bool = False,
+) -> Response[OrderListBody]:
+    """A page of orders at `path` (`GET /orders`, or a listing under another resource whose
+    path names the customer: `customer_in_path` keeps `customerId` out of the Link URLs)."""
+    moments = parse_moment("from", params.updated_from), parse_moment("to", params.updated_to)
+    statuses = split_statuses(params.status)
+    wanted = _min_position(min_position)
+    seconds = parse_wait(wait, read_freshness.max_wait_seconds)
+    try:
+        await read_freshness.await_positions(wanted, seconds)
+    except NotReached as not_reached:
+        return cast("Response[OrderListBody]", not_reached_response(not_reached))
+    positions = read_freshness.positions  # before the read: the token never overstates
+    result = await list_orders(
+        ListRequest(
+            statuses=statuses,
+            customer_id=customer_filter(params.customer_id),
+            updated_from=moments[0],
+            updated_to=moments[1],
+            sort=params.sort,
+            page=parse_page(params.page),
+            page_size=parse_page_size(params.page_size),
+            cursor=params.cursor,
+        )
+    )
+    # The listing's own filters: with a cursor, those not sent are the cursor's.
+    filters = result.filters
+    kept = [("status", s.value) for s in filters.statuses]
+    if filters.customer_id is not None and not customer_in_path:
+        kept += [("customerId", filters.customer_id)]
+    bounds = filters.updated_from, filters.updated_to
+    kept += [(n, rfc3339(m)) for n, m in zip(("from", "to"), bounds, strict=True) if m]
+    kept += [("sort", str(result.sort)), ("pageSize", str(result.page_size))]
+    link = page_links(path, kept, result)
+    headers = {"Link": link} if link else {}
+    return Response(order_list(result), headers={**headers, **position_headers(positions)})
 
 
 def _min_position(text: str | None) -> dict[int, int] | None:

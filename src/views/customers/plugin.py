@@ -10,6 +10,7 @@ from typing import Any
 from entrypoints.views import MemoryView, ReadContext, ViewPlugin, ViewSettings
 from views.customers.memory import MemoryCustomers
 from views.customers.postgres_writes import part_on_connection
+from views.customers.routes import memory_routes, postgres_routes
 
 
 def _memory(settings: ViewSettings) -> MemoryView:
@@ -21,11 +22,7 @@ def _memory(settings: ViewSettings) -> MemoryView:
 
 
 def _memory_routes(tables: MemoryCustomers, context: ReadContext) -> Sequence[Any]:
-    return []
-
-
-def _postgres_routes(context: ReadContext) -> Sequence[Any]:
-    return []
+    return memory_routes(tables, context.cursors)
 
 
 VIEW = ViewPlugin(
@@ -34,6 +31,6 @@ VIEW = ViewPlugin(
     summary="per customer: orders, counts by status, totals per currency, first/last order",
     migrations=resources.files("views.customers") / "migrations",
     postgres_part=lambda settings: part_on_connection(settings.default_tax_rate),
-    postgres_routes=_postgres_routes,
+    postgres_routes=postgres_routes,
     memory=_memory,
 )
