@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from application.ports import (
@@ -42,6 +44,13 @@ class PartitionLag(msgspec.Struct, frozen=True):
     lag: int
 
 
+class ViewLag(msgspec.Struct, frozen=True):
+    """How far one view of the stream is behind the topic's end."""
+
+    view: str
+    total_lag: int
+
+
 class LagReport(msgspec.Struct, frozen=True):
     group_id: str
     topic: str
@@ -50,6 +59,8 @@ class LagReport(msgspec.Struct, frozen=True):
     partitions: list[PartitionLag]
     # What the guard rails found wrong with the topic or our access to it.
     problems: list[Problem] = []
+    stream: str = "orders"
+    views: list[ViewLag] = []
 
 
 class ReportLag:
@@ -66,7 +77,11 @@ class ReportLag:
         members: ConsumerStates | None = None,
         stale_after_seconds: float = 15.0,
         guard: GuardTopic | None = None,
+        stream: str = "orders",
+        views: Sequence[str] = (),
     ) -> None:
+        """`views`: the enabled views of the stream. Each is written in the transaction that
+        moves the stream's positions, so each is exactly as far behind as the stream."""
         self._store = store
         self._end_offsets = end_offsets
         self._status = status
@@ -75,6 +90,8 @@ class ReportLag:
         self._members = members
         self._stale_after = stale_after_seconds
         self._guard = guard
+        self._stream = stream
+        self._views = tuple(views)
 
     async def __call__(self) -> LagReport:
         ends = await self._end_offsets.end_offsets(self._topic)
@@ -88,13 +105,16 @@ class ReportLag:
             )
             for p, end in sorted(ends.items())
         ]
+        total_lag = sum(p.lag for p in partitions)
         return LagReport(
             group_id=self._group,
             topic=self._topic,
             state=await self._state(),
-            total_lag=sum(p.lag for p in partitions),
+            total_lag=total_lag,
             partitions=partitions,
             problems=await self._guard(stored) if self._guard is not None else [],
+            stream=self._stream,
+            views=[ViewLag(view, total_lag) for view in self._views],
         )
 
     async def _state(self) -> ConsumerState:

@@ -100,6 +100,8 @@ async def test_ops_role_gets_the_lag_report(client, roles):
             {"partition": 0, "committedOffset": 0, "endOffset": 0, "lag": 0},
             {"partition": 1, "committedOffset": 0, "endOffset": 0, "lag": 0},
         ],
+        # Beyond the contract (added fields): the stream's views, each as far behind as it.
+        "views": [{"view": "orders", "totalLag": 0}],
     }
 
 

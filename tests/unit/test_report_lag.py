@@ -7,7 +7,7 @@ import pytest
 from adapters.memory.consumer_states import MemoryConsumerStates
 from adapters.memory.fixed_status import FixedStatus
 from adapters.memory.views import MemoryViewStore
-from application.ops import ReportLag, group_state
+from application.ops import ReportLag, ViewLag, group_state
 from application.ports import ConsumerState, EndOffsets, MemberState
 from tests.contracts.consumer_states import ConsumerStatesContract, ConsumerStatesOutageContract
 
@@ -83,6 +83,22 @@ async def test_a_process_without_a_worker_reports_the_groups_state() -> None:
 
     await states.report(GROUP, TOPIC, "worker:1", S.STOPPED)
     assert (await report()).state is S.STOPPED
+
+
+async def test_each_view_of_the_stream_is_as_far_behind_as_the_stream() -> None:
+    report = ReportLag(
+        MemoryViewStore(),
+        EndAtSeven(),
+        FixedStatus(S.RUNNING),
+        GROUP,
+        TOPIC,
+        views=["orders", "customers"],
+    )
+
+    lag = await report()
+
+    assert lag.stream == "orders"
+    assert lag.views == [ViewLag("orders", 7), ViewLag("customers", 7)]
 
 
 def _stand_in_for_the_ports() -> None:

@@ -77,14 +77,22 @@ class TopicProblemBody(CamelStruct, frozen=True, omit_defaults=True):
     records_lost: int | None = None
 
 
+class ViewLagBody(CamelStruct, frozen=True):
+    view: str
+    total_lag: int
+
+
 class LagBody(CamelStruct, frozen=True, omit_defaults=True):  # no `problems`: none
     group_id: str
     topic: str
     state: ConsumerState
     total_lag: int
     partitions: list[PartitionLagBody]
-    # Beyond the contract's fields (added, none changed): what the guard rails found.
+    # Beyond the contract's fields (added, none changed): what the guard rails found, the
+    # stream, and each enabled view's lag.
     problems: list[TopicProblemBody] = []
+    stream: str = "orders"
+    views: list[ViewLagBody] = []
 
 
 _WIDE = Context(prec=80)  # totals of many large lines exceed the default 28 digits
@@ -161,4 +169,6 @@ def lag_body(report: LagReport) -> LagBody:
             TopicProblemBody(p.code, p.severity, p.message, p.partition, p.records_lost)
             for p in report.problems
         ],
+        stream=report.stream,
+        views=[ViewLagBody(v.view, v.total_lag) for v in report.views],
     )

@@ -33,6 +33,7 @@ class Infrastructure(containers.DeclarativeContainer):
     views = providers.Singleton(configured_views, config.views)
     view_settings = providers.Singleton(ViewSettings, default_tax_rate=config.default_tax_rate)
     view_schemas = providers.Singleton(view_schemas, views)
+    view_names = providers.Singleton(lambda views: [v.name for v in views], views)
 
     # --- PostgreSQL ----------------------------------------------------------------------
     # Made closed; each is opened and closed by its Resource (entrypoints.wiring.lifetimes).

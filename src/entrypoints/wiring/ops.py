@@ -61,6 +61,7 @@ class Ops(containers.DeclarativeContainer):
         consumer_group=config.consumer_group,
         topic=config.topic,
         guard=write_side.guard_topic,
+        views=infrastructure.view_names,
     )
     # For a process without a worker of its own (`streamview serve`): the group's state as
     # its workers report it, stale after three lag refreshes (15 s at least).
