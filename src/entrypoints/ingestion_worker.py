@@ -134,8 +134,9 @@ class Worker:
         self._is_outage = guards.outage_or_denial(is_outage)
 
     async def run(self, stopping: asyncio.Event) -> int:
-        """Consume until `stopping` is set. The pool is the process's: opened (without
-        waiting) and closed by its resources (entrypoints.wiring.lifetimes)."""
+        """Consume until `stopping` is set. The pool and the clients (dead letters, end
+        offsets) are the process's: opened and closed by its resources
+        (entrypoints.wiring.lifetimes), not by a run that `streamview run` starts again."""
         try:
             await self._check_schema(stopping)
             await self._pool_answering()
@@ -155,9 +156,6 @@ class Worker:
             lag.cancel()
             await self._report_state()  # STOPPED or FAILED, for /lags of API-only processes
             await source.stop()  # leaves the group: its partitions move on at once
-            await self._dead_letters.close()
-            # Shared with the API of `streamview run`, which reconnects it if asked again.
-            await self._end_offsets.close()
             logger.info("worker stopped")
 
     async def _consume(self, source: KafkaRecordSource, stopping: asyncio.Event) -> int:
@@ -195,7 +193,6 @@ class Worker:
         logger.error("{}", reason)
         self._status.state = ConsumerState.FAILED
         await self._report_state()
-        await self._end_offsets.close()  # the checks'
         return EXIT_FAILED
 
     async def _check_schema(self, stopping: asyncio.Event) -> None:
