@@ -33,7 +33,8 @@ PORT_FAKES := tests/unit/test_rebuild_adapters_memory.py tests/unit/test_end_off
   tests/unit/test_writer_schemas.py tests/unit/test_worker_resilience.py \
   tests/unit/test_change_log_memory.py tests/unit/test_topic_inspector_memory.py \
   tests/unit/test_customers_projecting.py tests/unit/test_customer_reader_memory.py \
-  tests/unit/test_http_customers.py tests/integration/test_http_postgres.py
+  tests/unit/test_http_customers.py tests/unit/test_ingestion_worker.py \
+  tests/integration/test_http_postgres.py
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from dependency_injector import providers
 from litestar import Controller, Litestar
 from litestar.plugins import InitPlugin
 from loguru import logger
@@ -21,7 +20,7 @@ from entrypoints.bootstrap import build_container, check_api_configuration
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings
-from entrypoints.wiring.lifetimes import ApiResource, holding
+from entrypoints.wiring.lifetimes import ApiResource, ServerResource, WorkerResource, holding
 
 ACCESS_LOGGER = "uvicorn.access"
 
@@ -106,9 +105,9 @@ def app_factory() -> Litestar:
 
 
 def _resources(container: Container, worker_here: bool) -> Lifespan:
-    """The process's pools and clients (entrypoints.wiring.lifetimes): the API's, and the
-    worker's too with a worker here; none for the in-memory backend."""
-    held = providers.Resource if worker_here else ApiResource
+    """The process's pools, clients and change feed (entrypoints.wiring.lifetimes): the
+    API's, and the worker's too with a worker here; none for the in-memory backend."""
+    kinds = (ApiResource, WorkerResource) if worker_here else (ApiResource,)
 
     @asynccontextmanager
     async def resources(_: Litestar) -> AsyncIterator[None]:
@@ -116,13 +115,8 @@ def _resources(container: Container, worker_here: bool) -> Lifespan:
             yield
             return
         # The pools open without waiting: the API starts while the database is away, and
-        # /health/ready says so until it answers.
-        async with holding(container, held):
-            change_feed = container.read_side.change_feed()
-            await change_feed.start()  # reconnects by itself while the database is away
-            try:
-                yield
-            finally:
-                await change_feed.stop()
+        # /health/ready says so until it answers; the change feed reconnects by itself.
+        async with holding(container, *kinds, ServerResource):
+            yield
 
     return resources

@@ -16,13 +16,13 @@ from loguru import logger
 
 from adapters.kafka.acls import Operation, Resource
 from adapters.kafka.offsets import KafkaEndOffsets
+from application.ingestion.worker import EXIT_FAILED
 from application.ports import ConsumerState
 from devtools.generator import GeneratorOptions, OutgoingRecord, generate, poison
 from devtools.localstack import kafka_admin
 from devtools.localstack.certificates import generate as generate_pki
 from devtools.localstack.certificates import issue, make_ca
 from entrypoints.bootstrap import build_container
-from entrypoints.ingestion_worker import EXIT_FAILED
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.wiring.lifetimes import holding
 from tests.integration.rebuild_support import FINAL, OPS_SECRET, Service, streamview_run

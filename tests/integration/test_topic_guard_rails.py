@@ -14,12 +14,12 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from aiokafka.admin.records_to_delete import RecordsToDelete
 
+from application.ingestion.worker import EXIT_FAILED
 from application.ports import ConsumerState
 from application.topic_guard import ProblemCode, Severity
 from devtools.generator import GeneratorOptions, generate
 from devtools.localstack import kafka_admin
 from entrypoints.bootstrap import build_container
-from entrypoints.ingestion_worker import EXIT_FAILED
 from entrypoints.wiring.lifetimes import WorkerResource, holding
 from tests.integration.worker_support import (
     caught_up,

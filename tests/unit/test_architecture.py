@@ -223,12 +223,13 @@ def test_the_outward_checks_see_a_neighbouring_adapter() -> None:
 
 
 def test_the_live_path_knows_the_rebuild_only_through_its_ports() -> None:
-    """The consume loop, the projection, the reads and the worker import nothing of
-    `application.rebuild`; the composition root hands them the rebuild's gate and watcher."""
+    """The consume loop, the projection, the reads and the worker (`application.ingestion`)
+    import nothing of `application.rebuild`; the composition root hands them the rebuild's
+    gate and watcher."""
     found = {}
     live_path = [
         *sorted((SRC / "application").glob("*.py")),
-        SRC / "entrypoints" / "ingestion_worker.py",
+        *sorted((SRC / "application" / "ingestion").glob("*.py")),
     ]
     for path in live_path:
         rebuild = {

@@ -12,9 +12,10 @@ import pytest
 from aiokafka.errors import KafkaConnectionError, UnknownError
 
 import adapters.kafka.dead_letters as dead_letters_module
-import entrypoints.ingestion_worker as worker_module
 from adapters.kafka.dead_letters import KafkaDeadLetters
 from application.consuming import RebuildAwareStatus
+from application.ingestion.restarts import run_restarting
+from application.ingestion.worker import EXIT_FAILED, EXIT_STOPPED
 from application.ops import ConsumerProbe
 from application.ports import ConsumerState
 from domain.records import DlqReason, RawRecord, Rejected
@@ -92,35 +93,22 @@ async def test_a_broker_outage_is_raised_for_the_worker_to_wait_out(
     assert lost == []
 
 
-async def test_run_restarts_a_failed_worker_and_readiness_says_so_meanwhile(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_run_restarts_a_failed_worker_and_readiness_says_so_meanwhile() -> None:
     status = RebuildAwareStatus()
     probe = ConsumerProbe(status)
     seen: list[tuple[ConsumerState, str | None]] = []
-    runs: Iterator[Exception | int] = iter(
-        [RuntimeError("boom"), worker_module.EXIT_FAILED, worker_module.EXIT_STOPPED]
-    )
+    runs: Iterator[Exception | int] = iter([RuntimeError("boom"), EXIT_FAILED, EXIT_STOPPED])
 
-    class FakeWorker:
-        async def run(self, stopping: asyncio.Event) -> int:
-            seen.append((status.state, await probe.problem()))
-            outcome = next(runs)
-            if isinstance(outcome, Exception):
-                raise outcome
-            return outcome
+    async def run_once(stopping: asyncio.Event) -> int:
+        seen.append((status.state, await probe.problem()))
+        outcome = next(runs)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    monkeypatch.setattr(worker_module, "Worker", FakeWorker)
+    code = await run_restarting(run_once, status, asyncio.Event(), first_delay=0.01, max_delay=0.02)
 
-    code = await worker_module.run_restarting(
-        FakeWorker,  # type: ignore[arg-type]
-        status,
-        asyncio.Event(),
-        first_delay=0.01,
-        max_delay=0.02,
-    )
-
-    assert code == worker_module.EXIT_STOPPED
+    assert code == EXIT_STOPPED
     assert [state for state, _ in seen] == [
         ConsumerState.STARTING,
         ConsumerState.FAILED,
@@ -129,22 +117,15 @@ async def test_run_restarts_a_failed_worker_and_readiness_says_so_meanwhile(
     assert seen[0][1] is None and seen[1][1] is not None  # not ready while it has failed
 
 
-async def test_run_stops_restarting_once_asked_to_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_run_stops_restarting_once_asked_to_stop() -> None:
     stopping = asyncio.Event()
     calls: list[int] = []
 
-    class FailingWorker:
-        async def run(self, stopping_: asyncio.Event) -> int:
-            calls.append(1)
-            stopping.set()  # SIGTERM arrives while the worker fails
-            return worker_module.EXIT_FAILED
+    async def failing(stopping_: asyncio.Event) -> int:
+        calls.append(1)
+        stopping.set()  # SIGTERM arrives while the worker fails
+        return EXIT_FAILED
 
-    monkeypatch.setattr(worker_module, "Worker", FailingWorker)
+    code = await run_restarting(failing, RebuildAwareStatus(), stopping)
 
-    code = await worker_module.run_restarting(
-        FailingWorker,  # type: ignore[arg-type]
-        RebuildAwareStatus(),
-        stopping,
-    )
-
-    assert (code, calls) == (worker_module.EXIT_FAILED, [1])
+    assert (code, calls) == (EXIT_FAILED, [1])

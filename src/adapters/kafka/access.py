@@ -3,7 +3,8 @@
 aiokafka's clients report every failed connection as "Unable to bootstrap" (retried for
 ever) and every denial by the bare error class. `connection_problem` connects once itself,
 so that a wrong CA, a refused client certificate or a wrong password is named at start;
-`denial` names the ACL behind an authorization error.
+`denial` names the ACL behind an authorization error. `KafkaAccess` offers both to the worker
+(BrokerAccess).
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ class Names:
     topic: str
     dlq_topic: str
     group: str
+
+
+class KafkaAccess:
+    """Implements BrokerAccess for the broker at `bootstrap` and the resources of `names`."""
+
+    def __init__(self, bootstrap: str, security: KafkaSecurity, names: Names) -> None:
+        self._bootstrap, self._security, self._names = bootstrap, security, names
+
+    def describe(self) -> str:
+        return f"{self._bootstrap}: {self._security.describe()}"
+
+    async def connection_problem(self) -> str | None:
+        return await connection_problem(self._bootstrap, self._security)
+
+    def denial(self, error: BaseException) -> str | None:
+        return denial(error, self._names)
 
 
 def denial(error: BaseException, names: Names) -> str | None:

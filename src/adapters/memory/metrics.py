@@ -1,16 +1,18 @@
-"""The projection's metrics in memory: counters that tests read instead of Prometheus."""
+"""The projection's and the worker's metrics in memory: what tests read instead of Prometheus."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from application.ports import ConsumerState, ConsumerStatus
 from domain.batch import BatchResult
 from domain.records import Rejected
 
 
 class MemoryMetrics:
-    """Counts what CONTRACT §6 counts, readable by tests."""
+    """Implements ProjectionMetrics and WorkerMetrics: counts what CONTRACT §6 counts,
+    readable by tests."""
 
     def __init__(self) -> None:
         self.events: Counter[str] = Counter()
@@ -21,6 +23,8 @@ class MemoryMetrics:
         self.writes: list[float] = []
         self.view_writes: Counter[str] = Counter()  # batches each plug-in view projected
         self.formats: Counter[str] = Counter()
+        self.lags: dict[str, dict[int, int]] = {}
+        self._status: ConsumerStatus | None = None
 
     def batch_projected(self, result: BatchResult, rejected: Sequence[Rejected]) -> None:
         self.events.update(result.tally.applied)
@@ -38,3 +42,17 @@ class MemoryMetrics:
 
     def records_decoded(self, formats: Mapping[str, int]) -> None:
         self.formats.update(formats)
+
+    def follow_state(self, status: ConsumerStatus) -> None:
+        self._status = status
+
+    @property
+    def state(self) -> ConsumerState | None:
+        """The followed status's state now; None before any was followed."""
+        return None if self._status is None else self._status.state
+
+    def lag_observed(self, topic: str, lags: dict[int, int]) -> None:
+        self.lags[topic] = dict(lags)
+
+    def stash_counted(self, count: int) -> None:
+        self.stashed = count

@@ -1,7 +1,9 @@
-"""Implements RecordSource over a MemoryTopic: the in-memory demo runs the real ConsumeTopic.
+"""Implements ConsumerSource over a MemoryTopic: the in-memory demo runs the real ConsumeTopic.
 
 One member in its group: at the first fetch it is given every partition of the topic
 (`assign` lets a test play the group coordinator instead, and move partitions around).
+Started while the topic is switched off, it raises `Unavailable`, as a consumer does whose
+broker is away.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 from collections.abc import Collection, Mapping, Sequence, Set
 
 from adapters.memory.topic import MemoryTopic
+from application.errors import Unavailable
 from application.ports import PartitionListener, Position
 from domain.records import RawRecord
 
@@ -34,6 +37,15 @@ class MemoryRecordSource:
         self.commits: list[tuple[Position, ...]] = []
         self._assign_all = assign_all
         self._first_assignment = asyncio.Event()
+        self.started = self.stopped = False
+
+    async def start(self) -> None:
+        if not self.topic.reachable:
+            raise Unavailable(f"{self.topic.service} is switched off")
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
 
     def subscribe(self, listener: PartitionListener) -> None:
         self.listener = listener

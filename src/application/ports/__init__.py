@@ -4,13 +4,17 @@
   letters published (`DeadLetterSink`), the writer schemas (`SchemaSource`), metrics, spans;
 - `read`: the views read (`OrderReader`), the change log (`ChangeLog`), live metrics;
 - `ops`: the group's state (`ConsumerStatus`, `ConsumerStates`), the topic (`EndOffsets`,
-  `TopicInspector`), readiness, the dead letters read back and redriven.
+  `TopicInspector`), readiness, the dead letters read back and redriven, and what the worker
+  checks at its start (`SchemaCheck`, `ConnectionPool`, `BrokerAccess`) and keeps current
+  (`WorkerMetrics`).
 
 The rebuild's own ports are with the rebuild: `application.rebuild.ports`.
 """
 
 from application.ports.ops import (
     REDRIVE_COUNT_HEADER,
+    BrokerAccess,
+    ConnectionPool,
     ConsumerState,
     ConsumerStates,
     ConsumerStatus,
@@ -26,8 +30,10 @@ from application.ports.ops import (
     RedriveLedger,
     RedriveMetrics,
     RedriveSender,
+    SchemaCheck,
     TopicFacts,
     TopicInspector,
+    WorkerMetrics,
 )
 from application.ports.read import (
     Change,
@@ -47,8 +53,10 @@ from application.ports.read import (
 from application.ports.write import (
     BatchSpans,
     BatchWrite,
+    ConsumerSource,
     DeadLetterSink,
     EventIdTaken,
+    NewSource,
     PartitionListener,
     Position,
     ProjectionMetrics,
@@ -65,10 +73,13 @@ __all__ = [
     "REDRIVE_COUNT_HEADER",
     "BatchSpans",
     "BatchWrite",
+    "BrokerAccess",
     "Change",
     "ChangeFilter",
     "ChangeLog",
     "ChangePage",
+    "ConnectionPool",
+    "ConsumerSource",
     "ConsumerState",
     "ConsumerStates",
     "ConsumerStatus",
@@ -85,6 +96,7 @@ __all__ = [
     "LiveMetrics",
     "LossMetric",
     "MemberState",
+    "NewSource",
     "OrderDetail",
     "OrderFilters",
     "OrderReader",
@@ -98,6 +110,7 @@ __all__ = [
     "RedriveMetrics",
     "RedriveSender",
     "RegistryUnavailable",
+    "SchemaCheck",
     "SchemaSource",
     "Sort",
     "SortField",
@@ -107,4 +120,5 @@ __all__ = [
     "TopicInspector",
     "ViewPart",
     "ViewStore",
+    "WorkerMetrics",
 ]

@@ -48,6 +48,54 @@ class ConsumerStates(Protocol):
         ...
 
 
+class WorkerMetrics(Protocol):
+    """What the worker keeps current between batches: its state, the lag, the stash's size."""
+
+    def follow_state(self, status: ConsumerStatus) -> None:
+        """Report `status.state` from now on (read when observed: never stale)."""
+        ...
+
+    def lag_observed(self, topic: str, lags: dict[int, int]) -> None: ...
+
+    def stash_counted(self, count: int) -> None:
+        """The stash's size as the store counts it; batches add their deltas to it."""
+        ...
+
+
+class SchemaCheck(Protocol):
+    async def problem(self) -> str | None:
+        """None when the database's schema (the engine's, and that of every enabled view) is
+        the one this build needs, else what to do about it; raises Unavailable while the
+        database cannot be asked."""
+        ...
+
+
+class ConnectionPool(Protocol):
+    async def wait_connection(self, timeout_seconds: float) -> None:
+        """Return once the pool hands out a connection (connecting again if it had stopped
+        trying); raise when none came within `timeout_seconds`. The pool stays usable."""
+        ...
+
+
+class BrokerAccess(Protocol):
+    """What the broker makes of this service's settings and permissions, in words that name
+    what to fix."""
+
+    def describe(self) -> str:
+        """Where the broker is and how this service connects to it (no secret in it)."""
+        ...
+
+    async def connection_problem(self) -> str | None:
+        """A reason the broker will never accept these settings, or None (connected, or not
+        reachable yet: a broker that is away is waited for, not a configuration error)."""
+        ...
+
+    def denial(self, error: BaseException) -> str | None:
+        """The permission this error says the broker denies (and how to grant it); None for
+        any other error."""
+        ...
+
+
 class EndOffsets(Protocol):
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The log end offset of every partition of `topic`."""

@@ -43,6 +43,20 @@ class RecordSource(Protocol):
     def resume(self, partitions: Collection[int]) -> None: ...
 
 
+class ConsumerSource(RecordSource, Protocol):
+    """A RecordSource that joins its consumer group when started and leaves it when stopped:
+    the worker makes a new one at each start (`NewSource`) and stops it when it stops."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None:
+        """Leave the group at once, so that its partitions move on without a session timeout."""
+        ...
+
+
+NewSource = Callable[[], ConsumerSource]
+
+
 class Position(msgspec.Struct, frozen=True):
     """The next offset to consume from one partition."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -36,18 +38,26 @@ def command() -> None:
 async def _consume(container: Container) -> int:
     """`streamview consume`: the worker alone, its metrics on a port of their own."""
     from adapters.metrics.server import metrics_served
-    from entrypoints.ingestion_worker import Worker, on_stop_signal
+    from application.ingestion.worker import IngestionWorker
     from entrypoints.wiring.lifetimes import WorkerResource, holding
 
     stopping = asyncio.Event()
     on_stop_signal(stopping.set)
     config = container.config
     metrics = container.infrastructure.prometheus_metrics()
-    worker: Worker = container.ingestion.worker()
-    async with holding(container, WorkerResource):  # the worker's pool, which it waits for
+    worker: IngestionWorker = container.ingestion.worker()
+    # The worker's pool (which it waits for) and clients, closed once it has stopped.
+    async with holding(container, WorkerResource):
         with metrics_served(metrics.registry, config.http_host(), config.metrics_port()) as port:
             logger.info("metrics at http://{}:{}/metrics", config.http_host(), port)
             return await worker.run(stopping)
+
+
+def on_stop_signal(callback: Callable[[], None]) -> None:
+    """SIGTERM and SIGINT (Ctrl-C) call `callback` on the running loop."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, callback)
 
 
 def worker_settings(**overrides: Any) -> Settings:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from entrypoints.cli.consume import worker_settings
+from entrypoints.cli.consume import on_stop_signal, worker_settings
 from entrypoints.serving import (
     check_api_settings,
     event_loop_factory,
@@ -47,9 +47,10 @@ async def _serve_with_worker(
 ) -> int:
     import uvicorn
 
+    from application.ingestion.restarts import run_restarting
+    from application.ingestion.worker import EXIT_FAILED, IngestionWorker
     from entrypoints.asgi import create_app_from_container
     from entrypoints.bootstrap import build_container, with_worker_probe
-    from entrypoints.ingestion_worker import EXIT_FAILED, on_stop_signal, run_restarting
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -62,13 +63,16 @@ async def _serve_with_worker(
     stopping = asyncio.Event()
     exit_codes: list[int] = []
 
+    async def run_once(stopping: asyncio.Event) -> int:
+        worker: IngestionWorker = container.ingestion.worker()  # a new one at each start
+        return await worker.run(stopping)
+
     @contextlib.asynccontextmanager
     async def worker_running(_: Any) -> AsyncIterator[None]:
-        # Inside the app's resources lifespan: the pools are open before and closed after.
+        # Inside the app's resources lifespan: the pools and clients are open before and
+        # closed after, once, whatever number of times the worker started.
         worker = asyncio.create_task(
-            run_restarting(
-                container.ingestion.worker, container.write_side.consumer_status(), stopping
-            )
+            run_restarting(run_once, container.write_side.consumer_status(), stopping)
         )
         # Ends on its own only with a schema this build does not know: then so does the API.
         worker.add_done_callback(lambda _: setattr(server, "should_exit", True))

@@ -13,7 +13,13 @@ from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.postgres.pool import make_pool
 from adapters.tracing import NullSpans, OtelSpans, tracer_provider_from_env
 from entrypoints.views import ViewSettings, configured_views, view_schemas
-from entrypoints.wiring.lifetimes import ApiResource, WorkerResource, closed_at_exit, opened_pool
+from entrypoints.wiring.lifetimes import (
+    ApiResource,
+    SharedResource,
+    WorkerResource,
+    closed_at_exit,
+    opened_pool,
+)
 
 
 def same(adapter: object) -> object:
@@ -65,12 +71,12 @@ class Infrastructure(containers.DeclarativeContainer):
     # Every Kafka client is built with these (TLS, SASL): one checked set for all of them.
     kafka_security = providers.Singleton(kafka_security, config)
     kafka_names = providers.Factory(Names, config.topic, config.dlq_topic, config.consumer_group)
-    # The topic's end offsets: for the lag, the topic guard and Kafka's readiness. The worker
-    # closes it when it stops; an API process (which connects it if /lags is asked) at exit.
+    # The topic's end offsets: for the lag, the topic guard and Kafka's readiness; the API's
+    # and the worker's, one client under `run`, closed once when the process stops.
     end_offsets = providers.Singleton(
         KafkaEndOffsets, config.kafka_bootstrap, security=kafka_security
     )
-    end_offsets_open = ApiResource(closed_at_exit, end_offsets)
+    end_offsets_open = SharedResource(closed_at_exit, end_offsets)
 
     # --- observability -------------------------------------------------------------------
     prometheus_metrics = providers.Singleton(PrometheusMetrics)  # also counts lost dead letters

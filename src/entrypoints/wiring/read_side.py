@@ -19,6 +19,7 @@ from entrypoints.api_secrets import missing_message, variable
 from entrypoints.settings import SettingsError
 from entrypoints.views import ReadContext, postgres_routes
 from entrypoints.wiring.infrastructure import same
+from entrypoints.wiring.lifetimes import ServerResource, started
 
 
 def _cursor_codec(secret: str | None) -> CursorCodec:
@@ -57,7 +58,7 @@ class ReadSide(containers.DeclarativeContainer):
         metrics=live_metrics,
     )
     change_log = providers.Singleton(PostgresChangeLog, infrastructure.api_pool)
-    # Started and stopped by the API's lifespan (entrypoints.asgi).
+    # Running while a process serves the API (after its pool opened, until before it closes).
     change_feed = providers.Singleton(
         PostgresChangeFeed,
         config.database_url,
@@ -67,6 +68,7 @@ class ReadSide(containers.DeclarativeContainer):
         log=change_log,
         retention_seconds=config.change_retention_s,
     )
+    change_feed_running = ServerResource(started, change_feed)  # reconnects by itself
     read_freshness = providers.Singleton(
         ReadFreshness,
         change_hub,

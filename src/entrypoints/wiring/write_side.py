@@ -15,6 +15,7 @@ from application.topic_guard import GuardedStatus, GuardSettings, GuardTopic, To
 from application.writer_schemas import CachedSchemas
 from entrypoints.views import postgres_parts
 from entrypoints.wiring.infrastructure import same
+from entrypoints.wiring.lifetimes import WorkerResource, closed_at_exit
 
 
 def _schema_source(url: str | None, user: str | None, password: str | None) -> SchemaSource | None:
@@ -44,6 +45,9 @@ class WriteSide(containers.DeclarativeContainer):
         ),
         security=infrastructure.kafka_security,
     )
+    # Connected at the first dead letter; closed when the worker's process stops, not when
+    # `streamview run` starts its worker again.
+    dead_letters_open = WorkerResource(closed_at_exit, dead_letters)
     metrics = providers.Singleton(same, infrastructure.prometheus_metrics)
     # Guard rails on the topic: checked at the worker's start and in every lag report.
     topic_problems = providers.Singleton(TopicProblems, metric=infrastructure.prometheus_metrics)
