@@ -181,9 +181,16 @@ class OrderChange(msgspec.Struct, frozen=True, gc=False):
     currency: CurrencyChange
 
 
-def _one_hot(status: OrderStatus | None) -> list[int]:
-    """1 at `status` in the order of CustomerChange's count fields (the enum's order)."""
-    return [int(each == status) for each in OrderStatus]
+# 1 at the status in the order of CustomerChange's count fields (the enum's order), by value
+# (a str equal to a status is that status); made once: change_of is on the ingest's hot path.
+_ONE_HOT: dict[str | None, tuple[int, ...]] = {
+    None: (0,) * len(OrderStatus),
+    **{status.value: tuple(int(each is status) for each in OrderStatus) for status in OrderStatus},
+}
+
+
+def _one_hot(status: OrderStatus | None) -> tuple[int, ...]:
+    return _ONE_HOT[None if status is None else str(status)]
 
 
 def change_of(old: OrderContribution | None, new: OrderContribution) -> OrderChange:
