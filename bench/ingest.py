@@ -80,6 +80,8 @@ async def _measure(args: argparse.Namespace, topic: str, database_url: str) -> d
         STREAMVIEW_BATCH_MAX_RECORDS=str(args.batch_max_records),
         STREAMVIEW_METRICS_PORT=str(args.metrics_port or free_port()),
         STREAMVIEW_LOG_LEVEL=args.log_level,
+        # The views the worker runs: those the database was migrated for.
+        STREAMVIEW_VIEWS=os.environ.get("STREAMVIEW_VIEWS", "orders"),
     )
     streamview = [str(Path(sys.executable).with_name("streamview")), "consume"]
     with open(args.log, "wb") as log:
